@@ -1,0 +1,82 @@
+"""Validate every answer before cookiecutter writes the project.
+
+Answers arrive through ``tojson`` so that quotes, backslashes or braces in
+them cannot change this code. A bad answer prints one line naming the bad
+value and what is allowed, and exits 1; cookiecutter then removes the
+half-created project folder.
+"""
+import json
+import keyword
+import re
+import sys
+
+KNOWN_TASKS = ('cls', 'det', 'seg')
+BACKBONE_CODES = ('skeleton', 'convnext')
+
+ANSWERS = json.loads(r'''{{ {
+    'backbone_name': cookiecutter.backbone_name,
+    'backbone_code': cookiecutter.backbone_code,
+    'tasks': cookiecutter.tasks,
+    'project_slug': cookiecutter.project_slug,
+} | tojson }}''')
+
+
+def check_backbone_name(name):
+    if not re.fullmatch(r'[A-Za-z_][A-Za-z0-9_]*', name) or not name.isascii():
+        return (f'backbone_name {name!r} is not a valid Python class name: '
+                'use ASCII letters, digits and _, not starting with a digit '
+                '(e.g. MyNet)')
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        return (f'backbone_name {name!r} is a Python keyword: choose a class '
+                'name such as MyNet')
+    if name in ('BaseModule', 'BaseBackbone', 'Module'):
+        return (f'backbone_name {name!r} would shadow the base class it '
+                'derives from: choose another class name such as MyNet')
+    return None
+
+
+def check_backbone_code(code):
+    if code not in BACKBONE_CODES:
+        return (f'backbone_code {code!r} is not one of '
+                f'{", ".join(BACKBONE_CODES)}')
+    return None
+
+
+def check_tasks(tasks):
+    words = [word for word in re.split(r'[\s,]+', tasks.strip()) if word]
+    allowed = ', '.join(KNOWN_TASKS)
+    if not words:
+        return f'tasks {tasks!r} is empty: choose any of {allowed}'
+    unknown = [word for word in words if word.lower() not in KNOWN_TASKS]
+    if unknown:
+        return (f'tasks {tasks!r} names unknown task(s) '
+                f'{", ".join(map(repr, unknown))}: choose any of {allowed}, '
+                'separated by commas or spaces')
+    return None
+
+
+def check_project_slug(slug):
+    if not re.fullmatch(r'[A-Za-z_][A-Za-z0-9_-]*', slug):
+        return (f'project_slug {slug!r} is not a valid folder and package '
+                'name: use ASCII letters, digits, _ and -, starting with a '
+                'letter or _ (e.g. my_net_backbone)')
+    if keyword.iskeyword(slug.replace('-', '_')):
+        return f'project_slug {slug!r} is a Python keyword'
+    return None
+
+
+def main():
+    errors = [
+        check_backbone_name(ANSWERS['backbone_name']),
+        check_backbone_code(ANSWERS['backbone_code']),
+        check_tasks(ANSWERS['tasks']),
+        check_project_slug(ANSWERS['project_slug']),
+    ]
+    errors = [error for error in errors if error]
+    for error in errors:
+        print(f'ERROR: {error}', file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""Jinja filters of the template: how answers become names in the project.
+
+The filters never raise: a bad answer is reported by ``hooks/pre_gen_project.py``
+with a clear message, so here it only has to render to something harmless.
+"""
+import re
+
+from jinja2.ext import Extension
+
+KNOWN_TASKS = ('cls', 'det', 'seg')
+
+# Names whose usual OpenMMLab spelling the generic CamelCase split would break
+# (ConvNeXt -> conv_ne_xt).
+_MODULE_NAMES = {'ConvNeXt': 'convnext'}
+
+
+def module_name(class_name):
+    """``MyNet`` -> ``my_net``, ``ConvNeXt`` -> ``convnext``."""
+    class_name = str(class_name)
+    if class_name in _MODULE_NAMES:
+        return _MODULE_NAMES[class_name]
+    words = re.sub(r'([a-z0-9])([A-Z])', r'\1_\2', class_name)
+    words = re.sub(r'([A-Z]+)([A-Z][a-z])', r'\1_\2', words)
+    return re.sub(r'\W+', '_', words).strip('_').lower() or 'backbone'
+
+
+def config_prefix(class_name):
+    """``MyNet`` -> ``my-net``: OpenMMLab config names use dashes."""
+    return module_name(class_name).replace('_', '-')
+
+
+def package_name(text):
+    """``My Net Backbone!`` -> ``my_net_backbone``."""
+    slug = re.sub(r'[^0-9a-zA-Z]+', '_', str(text)).strip('_').lower()
+    return slug or 'backbone_project'
+
+
+def task_list(text):
+    """``'Seg, cls cls'`` -> ``['cls', 'seg']``; unknown words are dropped."""
+    words = set(re.split(r'[\s,]+', str(text).strip().lower()))
+    return [task for task in KNOWN_TASKS if task in words]
+
+
+class TemplateFilters(Extension):
+
+    def __init__(self, environment):
+        super().__init__(environment)
+        environment.filters.update(
+            module_name=module_name,
+            config_prefix=config_prefix,
+            package_name=package_name,
+            task_list=task_list)

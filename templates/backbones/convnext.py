@@ -1,0 +1,508 @@
+"""{{ cookiecutter.backbone_name }}: a ConvNeXt backbone for OpenMMLab 1.x.
+
+`A ConvNet for the 2020s <https://arxiv.org/abs/2201.03545>`_, written for
+speed: every block runs its norm and MLP in NHWC, so a channels_last feature
+map flows through the whole network without layout copies. The parameter
+names are those of mmcls's ``ConvNeXt``, so OpenMMLab checkpoints load as is.
+"""
+import math
+from itertools import chain
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.utils.checkpoint as cp
+from mmcv.cnn.bricks import DropPath, build_activation_layer, build_norm_layer
+from mmcv.runner import BaseModule, ModuleList, Sequential
+from mmcv.utils.parrots_wrapper import _BatchNorm, _InstanceNorm
+from mmcls.models.backbones.base_backbone import BaseBackbone
+from mmcls.models.builder import BACKBONES
+
+# Norm types that normalize over the channels of each pixel. They are built
+# here rather than through mmcv so that the blocks can apply them in NHWC.
+LAYER_NORM_TYPES = ('LN', 'LN2d')
+NORM_LAYER_TYPES = (_BatchNorm, _InstanceNorm, nn.GroupNorm, nn.LayerNorm)
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of an (N, C, H, W) tensor.
+
+    The tensor is normalized through an NHWC view instead of a copy. The
+    result is an (N, C, H, W) tensor in channels_last memory, which is the
+    layout the following convolution runs fastest with.
+
+    Args:
+        num_channels (int): The number of channels of the input tensor.
+        **kwargs: Other arguments of :class:`torch.nn.LayerNorm`, e.g.
+            ``eps`` (defaults to 1e-5) and ``elementwise_affine``.
+    """
+
+    def __init__(self, num_channels, **kwargs):
+        super().__init__(num_channels, **kwargs)
+        self.num_channels = num_channels
+
+    def forward(self, x):
+        """Normalize ``x`` of shape (N, C, H, W) over C."""
+        x = F.layer_norm(
+            x.permute(0, 2, 3, 1), self.normalized_shape, self.weight,
+            self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+def is_layer_norm(norm_cfg):
+    """Whether ``norm_cfg`` asks for a LayerNorm over channels."""
+    return norm_cfg['type'] in LAYER_NORM_TYPES
+
+
+def build_layer_norm(norm_cfg, num_channels, channels_last=False):
+    """Build a LayerNorm over channels from a 'LN' or 'LN2d' config.
+
+    Args:
+        norm_cfg (dict): The norm config, with ``type`` in
+            ``LAYER_NORM_TYPES`` and optionally ``eps``,
+            ``elementwise_affine`` and ``requires_grad``.
+        num_channels (int): The number of channels to normalize.
+        channels_last (bool): Build a layer for (..., C) inputs instead of
+            (N, C, H, W) inputs. Defaults to False.
+
+    Returns:
+        nn.LayerNorm: The norm layer.
+    """
+    kwargs = dict(norm_cfg)
+    kwargs.pop('type')
+    requires_grad = kwargs.pop('requires_grad', True)
+    layer_type = nn.LayerNorm if channels_last else LayerNorm2d
+    layer = layer_type(num_channels, **kwargs)
+    for param in layer.parameters():
+        param.requires_grad = requires_grad
+    return layer
+
+
+def build_channels_first_norm(norm_cfg, num_channels):
+    """Build a norm layer for (N, C, H, W) inputs from any mmcv norm config.
+
+    Args:
+        norm_cfg (dict): The norm config.
+        num_channels (int): The number of channels to normalize.
+
+    Returns:
+        nn.Module: The norm layer.
+    """
+    if is_layer_norm(norm_cfg):
+        return build_layer_norm(norm_cfg, num_channels)
+    return build_norm_layer(norm_cfg, num_channels)[1]
+
+
+class ConvNeXtBlock(BaseModule):
+    """ConvNeXt block.
+
+    DwConv 7x7 -> LayerNorm -> pointwise conv -> activation -> pointwise conv
+    -> layer scale -> drop path -> residual add. The part after the depthwise
+    convolution runs on an NHWC view of the feature map, so no layout copy is
+    made when the input is channels_last.
+
+    Args:
+        in_channels (int): The number of input channels.
+        norm_cfg (dict): The config of the norm layer. LayerNorm types
+            ('LN', 'LN2d') are applied in NHWC; any other type is applied in
+            NCHW. Defaults to ``dict(type='LN2d', eps=1e-6)``.
+        act_cfg (dict): The config of the activation between the pointwise
+            convolutions. It must act element-wise. Defaults to
+            ``dict(type='GELU')``.
+        mlp_ratio (float): The expansion ratio of the pointwise convolutions.
+            Defaults to 4.
+        linear_pw_conv (bool): Implement the pointwise convolutions with
+            ``nn.Linear`` (True) or with 1x1 ``nn.Conv2d`` (False). Both give
+            the same results; the choice only changes the parameter shapes.
+            Defaults to True.
+        drop_path_rate (float): Stochastic depth rate. Defaults to 0.
+        layer_scale_init_value (float): Initial value of the layer scale
+            ``gamma``. 0 or less disables the layer scale. Defaults to 1e-6.
+        with_cp (bool): Use gradient checkpointing to save memory at the cost
+            of speed. Defaults to False.
+    """
+
+    def __init__(self,
+                 in_channels,
+                 norm_cfg=dict(type='LN2d', eps=1e-6),
+                 act_cfg=dict(type='GELU'),
+                 mlp_ratio=4.,
+                 linear_pw_conv=True,
+                 drop_path_rate=0.,
+                 layer_scale_init_value=1e-6,
+                 with_cp=False):
+        super().__init__()
+        self.with_cp = with_cp
+        self.linear_pw_conv = linear_pw_conv
+        self.norm_in_nhwc = is_layer_norm(norm_cfg)
+
+        self.depthwise_conv = nn.Conv2d(
+            in_channels,
+            in_channels,
+            kernel_size=7,
+            padding=3,
+            groups=in_channels)
+        if self.norm_in_nhwc:
+            self.norm = build_layer_norm(
+                norm_cfg, in_channels, channels_last=True)
+        else:
+            self.norm = build_norm_layer(norm_cfg, in_channels)[1]
+
+        mid_channels = int(mlp_ratio * in_channels)
+        if linear_pw_conv:
+            self.pointwise_conv1 = nn.Linear(in_channels, mid_channels)
+            self.pointwise_conv2 = nn.Linear(mid_channels, in_channels)
+        else:
+            self.pointwise_conv1 = nn.Conv2d(
+                in_channels, mid_channels, kernel_size=1)
+            self.pointwise_conv2 = nn.Conv2d(
+                mid_channels, in_channels, kernel_size=1)
+        self.act = build_activation_layer(act_cfg)
+
+        if layer_scale_init_value > 0:
+            self.gamma = nn.Parameter(
+                torch.full((in_channels, ), float(layer_scale_init_value)))
+        else:
+            self.gamma = None
+        self.drop_path = DropPath(
+            drop_path_rate) if drop_path_rate > 0. else nn.Identity()
+
+    def forward(self, x):
+        """Forward an (N, C, H, W) tensor; the output has the same shape."""
+        if self.with_cp and x.requires_grad:
+            return cp.checkpoint(self._forward, x, use_reentrant=False)
+        return self._forward(x)
+
+    def _forward(self, x):
+        shortcut = x
+        x = self.depthwise_conv(x)
+        if not self.norm_in_nhwc:
+            x = self.norm(x)
+        x = x.permute(0, 2, 3, 1)
+        if self.norm_in_nhwc:
+            x = self.norm(x)
+
+        if self.linear_pw_conv:
+            x = self.pointwise_conv2(self.act(self.pointwise_conv1(x)))
+            if self.gamma is not None:
+                x = x * self.gamma
+            x = x.permute(0, 3, 1, 2)
+        else:
+            # A 1x1 convolution wants NCHW; the permuted-back view is
+            # channels_last, so this still makes no copy.
+            x = x.permute(0, 3, 1, 2)
+            x = self.pointwise_conv2(self.act(self.pointwise_conv1(x)))
+            if self.gamma is not None:
+                x = x * self.gamma.view(-1, 1, 1)
+        return shortcut + self.drop_path(x)
+
+
+# mmcls registers its own ConvNeXt; force=True lets this one take the name
+# when the backbone is called ConvNeXt.
+@BACKBONES.register_module(force=True)
+class {{ cookiecutter.backbone_name }}(BaseBackbone):
+    """{{ cookiecutter.backbone_name }} backbone (ConvNeXt).
+
+    A PyTorch implementation of `A ConvNet for the 2020s
+    <https://arxiv.org/abs/2201.03545>`_, with the constructor and the
+    parameter names of mmcls's ``ConvNeXt``, so its configs and checkpoints
+    work unchanged.
+
+    Args:
+        arch (str | dict): The architecture. A key of ``arch_settings``
+            ('tiny', 'small', 'base', 'large', 'xlarge') or a dict with:
+
+            - depths (Sequence[int]): The number of blocks of each stage.
+            - channels (Sequence[int]): The number of channels of each stage.
+
+            Both must have one entry per stage; any number of stages works.
+            Defaults to 'tiny'.
+        in_channels (int): The number of input image channels. Defaults to 3.
+        stem_patch_size (int): The kernel size and stride of the stem
+            convolution. Defaults to 4.
+        norm_cfg (dict): The config of the norm layers of the stem, the
+            blocks and the outputs.
+            Defaults to ``dict(type='LN2d', eps=1e-6)``.
+        act_cfg (dict): The config of the activation in the blocks. Defaults
+            to ``dict(type='GELU')``.
+        linear_pw_conv (bool): Implement the pointwise convolutions with
+            ``nn.Linear`` rather than 1x1 convolutions. Defaults to True.
+        drop_path_rate (float): The stochastic depth rate of the last block;
+            it grows linearly from 0 over the blocks. Defaults to 0.
+        layer_scale_init_value (float): Initial value of the layer scale. 0
+            disables it. Defaults to 1e-6.
+        out_indices (int | Sequence[int]): The stages to output, negative
+            indices counting from the last stage. Defaults to -1.
+        frozen_stages (int): Freeze the stem, the first ``frozen_stages``
+            stages and their downsample layers: no gradients, norm layers in
+            eval mode. -1 or 0 freezes nothing. Defaults to 0.
+        gap_before_final_norm (bool): Average-pool each output before its
+            norm layer and return (N, C) tensors, as classification needs.
+            False returns (N, C, H, W) maps, as detection and segmentation
+            need. Defaults to True.
+        norm_eval (bool): Keep all norm layers in eval mode during training,
+            which freezes the running statistics of BatchNorm. Defaults to
+            False.
+        with_cp (bool): Use gradient checkpointing in the blocks to save
+            memory at the cost of speed. Defaults to False.
+        init_cfg (dict | list[dict], optional): The initialization config.
+            Defaults to None.
+
+    Example:
+        >>> import torch
+        >>> model = {{ cookiecutter.backbone_name }}(
+        ...     arch='tiny', out_indices=(0, 1, 2, 3),
+        ...     gap_before_final_norm=False)
+        >>> outs = model(torch.rand(1, 3, 224, 224))
+        >>> [tuple(out.shape) for out in outs]
+        [(1, 96, 56, 56), (1, 192, 28, 28), (1, 384, 14, 14), (1, 768, 7, 7)]
+    """
+    arch_settings = {
+        'tiny': dict(depths=[3, 3, 9, 3], channels=[96, 192, 384, 768]),
+        'small': dict(depths=[3, 3, 27, 3], channels=[96, 192, 384, 768]),
+        'base': dict(depths=[3, 3, 27, 3], channels=[128, 256, 512, 1024]),
+        'large': dict(depths=[3, 3, 27, 3], channels=[192, 384, 768, 1536]),
+        'xlarge': dict(
+            depths=[3, 3, 27, 3], channels=[256, 512, 1024, 2048]),
+    }
+
+    def __init__(self,
+                 arch='tiny',
+                 in_channels=3,
+                 stem_patch_size=4,
+                 norm_cfg=dict(type='LN2d', eps=1e-6),
+                 act_cfg=dict(type='GELU'),
+                 linear_pw_conv=True,
+                 drop_path_rate=0.,
+                 layer_scale_init_value=1e-6,
+                 out_indices=-1,
+                 frozen_stages=0,
+                 gap_before_final_norm=True,
+                 norm_eval=False,
+                 with_cp=False,
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        arch = self.parse_arch(arch)
+        self.depths = list(arch['depths'])
+        self.channels = list(arch['channels'])
+        self.num_stages = len(self.depths)
+        self.out_indices = self.parse_out_indices(out_indices,
+                                                  self.num_stages)
+        if not -1 <= frozen_stages <= self.num_stages:
+            raise ValueError(
+                f'frozen_stages must be in [-1, {self.num_stages}], '
+                f'got {frozen_stages}.')
+        self.frozen_stages = frozen_stages
+        self.gap_before_final_norm = gap_before_final_norm
+        self.norm_eval = norm_eval
+
+        # On the CPU explicitly, so that the model can also be built on the
+        # 'meta' device (e.g. to load a checkpoint without a random init).
+        block_drop_path_rates = torch.linspace(
+            0, drop_path_rate, sum(self.depths), device='cpu').tolist()
+        stem = Sequential(
+            nn.Conv2d(
+                in_channels,
+                self.channels[0],
+                kernel_size=stem_patch_size,
+                stride=stem_patch_size),
+            build_channels_first_norm(norm_cfg, self.channels[0]),
+        )
+        self.downsample_layers = ModuleList([stem])
+        self.stages = ModuleList()
+        first_block = 0
+        for i, (depth, channels) in enumerate(zip(self.depths,
+                                                  self.channels)):
+            if i > 0:
+                # mmcls builds this norm with LayerNorm's default eps (1e-5)
+                # whatever norm_cfg says; kept so its checkpoints match.
+                self.downsample_layers.append(
+                    Sequential(
+                        LayerNorm2d(self.channels[i - 1]),
+                        nn.Conv2d(
+                            self.channels[i - 1],
+                            channels,
+                            kernel_size=2,
+                            stride=2),
+                    ))
+            self.stages.append(
+                Sequential(*[
+                    ConvNeXtBlock(
+                        in_channels=channels,
+                        norm_cfg=norm_cfg,
+                        act_cfg=act_cfg,
+                        linear_pw_conv=linear_pw_conv,
+                        drop_path_rate=block_drop_path_rates[first_block + j],
+                        layer_scale_init_value=layer_scale_init_value,
+                        with_cp=with_cp) for j in range(depth)
+                ]))
+            first_block += depth
+            if i in self.out_indices:
+                self.add_module(f'norm{i}',
+                                build_channels_first_norm(norm_cfg, channels))
+
+        self._freeze_stages()
+
+    @classmethod
+    def parse_arch(cls, arch):
+        """Check ``arch`` and turn a preset name into its settings.
+
+        Args:
+            arch (str | dict): A key of ``arch_settings`` or a dict with
+                ``depths`` and ``channels``.
+
+        Returns:
+            dict: The settings, with ``depths`` and ``channels``.
+        """
+        if isinstance(arch, str):
+            if arch not in cls.arch_settings:
+                raise ValueError(
+                    f'Unknown arch {arch!r}: choose one of '
+                    f'{sorted(cls.arch_settings)} or pass a dict with '
+                    '"depths" and "channels".')
+            return cls.arch_settings[arch]
+        if not isinstance(arch, dict):
+            raise ValueError(
+                f'arch must be a str or a dict, got {type(arch).__name__}.')
+        missing = {'depths', 'channels'} - set(arch)
+        if missing:
+            raise ValueError(f'The arch dict lacks {sorted(missing)}; it has '
+                             f'{sorted(arch)}.')
+        depths, channels = arch['depths'], arch['channels']
+        if not (isinstance(depths, Sequence) and isinstance(channels, Sequence)
+                and 0 < len(depths) == len(channels)):
+            raise ValueError(
+                'arch "depths" and "channels" must be sequences of the same '
+                f'non-zero length, got {depths} and {channels}.')
+        if not all(isinstance(n, int) and n > 0
+                   for n in chain(depths, channels)):
+            raise ValueError(
+                'arch "depths" and "channels" must be positive integers, '
+                f'got {depths} and {channels}.')
+        return arch
+
+    @staticmethod
+    def parse_out_indices(out_indices, num_stages):
+        """Check ``out_indices`` and make them non-negative.
+
+        Args:
+            out_indices (int | Sequence[int]): Stage indices, negative ones
+                counting from the end.
+            num_stages (int): The number of stages.
+
+        Returns:
+            list[int]: The indices in ``[0, num_stages)``, in the given order.
+        """
+        if isinstance(out_indices, int):
+            out_indices = [out_indices]
+        if not isinstance(out_indices, Sequence):
+            raise ValueError('out_indices must be an int or a sequence of '
+                             f'ints, got {type(out_indices).__name__}.')
+        parsed = []
+        for index in out_indices:
+            if not (isinstance(index, int)
+                    and -num_stages <= index < num_stages):
+                raise ValueError(
+                    f'Invalid out_indices {out_indices}: each must be an int '
+                    f'in [{-num_stages}, {num_stages}) for {num_stages} '
+                    'stages.')
+            parsed.append(index % num_stages)
+        return parsed
+
+    def forward(self, x):
+        """Forward an image batch.
+
+        Args:
+            x (torch.Tensor): Images of shape (N, C, H, W), in contiguous or
+                channels_last memory.
+
+        Returns:
+            tuple[torch.Tensor]: One tensor per ``out_indices`` entry, in stage
+            order: (N, C) if ``gap_before_final_norm`` else (N, C, H, W) in
+            the memory format of the input.
+        """
+        memory_format = torch.contiguous_format
+        if (not x.is_contiguous()
+                and x.is_contiguous(memory_format=torch.channels_last)):
+            memory_format = torch.channels_last
+
+        outs = []
+        for i, stage in enumerate(self.stages):
+            x = stage(self.downsample_layers[i](x))
+            if i in self.out_indices:
+                norm = getattr(self, f'norm{i}')
+                if self.gap_before_final_norm:
+                    out = norm(x.mean((2, 3), keepdim=True)).flatten(1)
+                else:
+                    out = norm(x).contiguous(memory_format=memory_format)
+                outs.append(out)
+        return tuple(outs)
+
+    def _freeze_stages(self):
+        for i in range(self.frozen_stages):
+            for module in (self.downsample_layers[i], self.stages[i]):
+                module.eval()
+                for param in module.parameters():
+                    param.requires_grad = False
+
+    def train(self, mode=True):
+        """Set the train mode, keeping frozen stages and norms (if
+        ``norm_eval``) in eval mode.
+
+        Args:
+            mode (bool): Train mode (True) or eval mode (False).
+
+        Returns:
+            nn.Module: self.
+        """
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for module in self.modules():
+                if isinstance(module, NORM_LAYER_TYPES):
+                    module.eval()
+        return self
+
+    def get_layer_depth(self, param_name, prefix=''):
+        """Get the layer depth of a parameter, for layer-wise lr decay.
+
+        The rule of mmcls 1.x's ConvNeXt, for any number of stages: the stem
+        is layer 0, every stage is one layer except the second-to-last (the
+        deepest in the presets), which counts one layer per 3 blocks; a
+        downsample layer shares the layer of the stage it starts. The output
+        norms and everything outside the backbone (a head) come last. For the
+        presets this gives the same numbers as mmcls 1.x.
+
+        Args:
+            param_name (str): The name of the parameter.
+            prefix (str): The prefix of the backbone's parameters in the
+                model, e.g. 'backbone.'. Defaults to ''.
+
+        Returns:
+            tuple[int, int]: The layer id of the parameter and the number of
+            layers.
+        """
+        split_stage = max(self.num_stages - 2, 0)
+        stage_first_layer = []
+        next_layer = 1
+        for i, depth in enumerate(self.depths):
+            stage_first_layer.append(next_layer)
+            next_layer += math.ceil(depth / 3) if i == split_stage else 1
+        max_layer_id = next_layer - 1
+        num_layers = max_layer_id + 2
+
+        if not param_name.startswith(prefix):
+            return max_layer_id + 1, num_layers
+        names = param_name[len(prefix):].split('.')
+        if names[0] == 'downsample_layers':
+            stage_id = int(names[1])
+            layer_id = 0 if stage_id == 0 else stage_first_layer[stage_id]
+        elif names[0] == 'stages':
+            stage_id, block_id = int(names[1]), int(names[2])
+            layer_id = stage_first_layer[stage_id]
+            if stage_id == split_stage:
+                layer_id += block_id // 3
+        else:
+            layer_id = max_layer_id + 1
+        return layer_id, num_layers

@@ -1,0 +1,65 @@
+"""Bad answers fail in the pre-gen hook with one clear line, leaving nothing."""
+import pytest
+from cookiecutter.exceptions import FailedHookException
+from cookiecutter.main import cookiecutter
+
+BAD_ANSWERS = [
+    ({'backbone_name': ''}, "backbone_name '' is not a valid Python class"),
+    ({'backbone_name': 'My Net'}, "backbone_name 'My Net' is not a valid"),
+    ({'backbone_name': '2Net'}, "backbone_name '2Net' is not a valid"),
+    ({'backbone_name': 'My-Net'}, "backbone_name 'My-Net' is not a valid"),
+    ({'backbone_name': 'Nét'}, "backbone_name 'Nét' is not a valid"),
+    ({'backbone_name': 'class'}, "backbone_name 'class' is a Python keyword"),
+    ({'backbone_name': 'My"Net\\'}, 'backbone_name \'My"Net\\\\\' is not a'),
+    ({'backbone_code': 'resnet'}, "backbone_code 'resnet' is not one of"),
+    ({'tasks': ''}, "tasks '' is empty: choose any of cls, det, seg"),
+    ({'tasks': ' , '}, "tasks ' , ' is empty: choose any of cls, det, seg"),
+    ({'tasks': 'cls,pose'}, "tasks 'cls,pose' names unknown task(s) 'pose'"),
+    ({'tasks': 'detection'}, "names unknown task(s) 'detection'"),
+    ({'project_slug': 'my project'}, "project_slug 'my project' is not a"),
+    ({'project_slug': '..'}, "project_slug '..' is not a valid folder"),
+    ({'project_slug': '../escape'}, "project_slug '../escape' is not a"),
+    ({'project_slug': 'a/b'}, "project_slug 'a/b' is not a valid folder"),
+    ({'project_slug': '1project'}, "project_slug '1project' is not a"),
+]
+
+
+@pytest.mark.parametrize(
+    'answers, message', BAD_ANSWERS, ids=[repr(a) for a, _ in BAD_ANSWERS])
+def test_bad_answer_is_refused(answers, message, template_root, tmp_path,
+                               capfd):
+    output = tmp_path / 'out'
+    output.mkdir()
+    with pytest.raises(FailedHookException):
+        cookiecutter(
+            str(template_root),
+            no_input=True,
+            extra_context=answers,
+            output_dir=str(output))
+    errors = [
+        line for line in capfd.readouterr().err.splitlines()
+        if line.startswith('ERROR: ') and 'hook script' not in line
+    ]
+    assert len(errors) == 1, errors
+    assert message in errors[0]
+    assert list(output.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['out']
+
+
+QUOTED = 'Quote " \' \\ back{% raw %}{{ not_jinja }}{% endraw %}'
+
+
+def test_quotes_and_jinja_text_stay_text(template_root, tmp_path):
+    project = cookiecutter(
+        str(template_root),
+        no_input=True,
+        extra_context={
+            'project_name': QUOTED,
+            'author': QUOTED,
+            'backbone_name': 'MyNet',
+            'tasks': 'cls'
+        },
+        output_dir=str(tmp_path))
+    readme = (tmp_path / 'quote_back_not_jinja' / 'README.md').read_text()
+    assert project.endswith('quote_back_not_jinja')
+    assert 'Quote " \' \\ back{{ not_jinja }}' in readme

@@ -1,0 +1,168 @@
+"""Bake every supported combination of answers and check the result."""
+import itertools
+import py_compile
+import re
+import subprocess
+import sys
+
+import pytest
+
+TASKS = ('cls', 'det', 'seg')
+TASK_SUBSETS = [
+    ','.join(subset) for size in (1, 2, 3)
+    for subset in itertools.combinations(TASKS, size)
+]
+BACKBONES = [('ConvNeXt', 'convnext'), ('MyNet', 'my_net')]
+COMBINATIONS = list(itertools.product(TASK_SUBSETS, BACKBONES))
+
+# Words that would betray a task the user did not choose.
+TASK_WORDS = {
+    'cls': ('in1k', 'data/imagenet', 'build_classifier', 'mim train mmcls'),
+    'det': ('mmdet', 'coco', 'Mask R-CNN', 'mask-rcnn'),
+    'seg': ('mmseg', 'ade20k', 'ADEChallenge', 'UperNet', 'upernet'),
+}
+# mmcv's own base-variable syntax is meant to survive rendering.
+MMCV_BASE_VARIABLE = re.compile(r'\{\{\s*_base_\.\w+\s*\}\}')
+UNRENDERED = re.compile(r'\{\{|\}\}|\{%|%\}|\{#|#\}')
+
+
+def expected_files(tasks, module, prefix, convnext):
+    files = {
+        '.gitignore',
+        'README.md',
+        'README_zh-CN.md',
+        'data/README.md',
+        'models/__init__.py',
+        f'models/{module}.py',
+        'models/torch2_compat.py',
+        'requirements/openmmlab1x.txt',
+        'requirements/tests.txt',
+        'sitecustomize.py',
+        'tests/conftest.py',
+        'tests/test_backbone.py',
+        'tests/test_configs.py',
+        'tests/test_toy_data.py',
+        'tests/test_torch2_compat.py',
+        'tools/benchmark.py',
+        'tools/get_flops.py',
+        'tools/install.sh',
+        'tools/make_toy_data.py',
+    }
+    if convnext:
+        files.add('tests/test_convnext_parity.py')
+    if 'det' in tasks or 'seg' in tasks:
+        files |= {
+            'models/layer_decay_optimizer_constructor.py',
+            'tests/test_layer_decay_optimizer_constructor.py',
+        }
+    if 'cls' in tasks:
+        files |= {
+            'configs/cls/_base_/datasets/imagenet_bs64_224.py',
+            'configs/cls/_base_/datasets/pipelines/rand_aug.py',
+            'configs/cls/_base_/default_runtime.py',
+            f'configs/cls/_base_/models/{prefix}-tiny.py',
+            'configs/cls/_base_/schedules/imagenet_bs1024_adamw.py',
+            f'configs/cls/{prefix}-tiny_1xb32_in1k.py',
+            f'configs/cls/{prefix}-tiny_8xb128_in1k.py',
+            'data/imagenet/README.md',
+            'data/imagenet/meta/.gitkeep',
+            'data/imagenet/train/.gitkeep',
+            'data/imagenet/val/.gitkeep',
+            'tests/test_train_cls.py',
+            'tools/toy_data/imagenet_digits.py',
+        }
+    if 'det' in tasks:
+        files |= {
+            'configs/det/_base_/datasets/coco_instance.py',
+            'configs/det/_base_/default_runtime.py',
+            'configs/det/_base_/models/mask-rcnn_fpn.py',
+            'configs/det/_base_/schedules/schedule_1x.py',
+            f'configs/det/mask-rcnn_{prefix}-tiny_fpn_fp16_ms-crop_3x_coco.py',
+            'data/coco/README.md',
+            'data/coco/annotations/.gitkeep',
+            'data/coco/train2017/.gitkeep',
+            'data/coco/val2017/.gitkeep',
+            'tests/test_train_det.py',
+            'tools/toy_data/coco_shapes.py',
+        }
+    if 'seg' in tasks:
+        files |= {
+            'configs/seg/_base_/datasets/ade20k.py',
+            'configs/seg/_base_/default_runtime.py',
+            'configs/seg/_base_/models/upernet.py',
+            'configs/seg/_base_/schedules/schedule_160k.py',
+            f'configs/seg/upernet_{prefix}-tiny_fp16_8xb2-160k_'
+            'ade20k-512x512.py',
+            'data/ade/README.md',
+            'data/ade/ADEChallengeData2016/annotations/.gitkeep',
+            'data/ade/ADEChallengeData2016/images/.gitkeep',
+            'tests/test_train_seg.py',
+            'tools/toy_data/ade_shapes.py',
+        }
+    return files
+
+
+def project_files(project):
+    return {
+        path.relative_to(project).as_posix()
+        for path in project.rglob('*')
+        if path.is_file() and '__pycache__' not in path.parts
+    }
+
+
+@pytest.fixture(params=COMBINATIONS, ids=lambda c: f'{c[1][0]}-{c[0]}')
+def baked(request, cookies):
+    tasks, (backbone, module) = request.param
+    result = cookies.bake(extra_context={
+        'backbone_name': backbone,
+        'tasks': tasks
+    })
+    assert result.exception is None, result.exception
+    assert result.exit_code == 0
+    return result.project_path, tasks.split(','), backbone, module
+
+
+def test_files_are_exactly_the_chosen_ones(baked):
+    project, tasks, backbone, module = baked
+    prefix = module.replace('_', '-')
+    expected = expected_files(tasks, module, prefix, backbone == 'ConvNeXt')
+    assert project_files(project) == expected
+
+
+def test_nothing_of_an_unchosen_task(baked):
+    project, tasks, _, _ = baked
+    for relative in project_files(project):
+        text = (project / relative).read_text(encoding='utf-8')
+        for task, words in TASK_WORDS.items():
+            if task in tasks:
+                continue
+            for word in words:
+                assert word.lower() not in text.lower(), (
+                    f'{relative} mentions {word!r} of unchosen task {task}')
+
+
+def test_everything_is_rendered(baked):
+    project = baked[0]
+    for relative in project_files(project):
+        text = (project / relative).read_text(encoding='utf-8')
+        text = MMCV_BASE_VARIABLE.sub('', text)
+        for number, line in enumerate(text.splitlines(), 1):
+            assert not UNRENDERED.search(line), (
+                f'{relative}:{number} is not rendered: {line}')
+
+
+def test_python_files_compile(baked):
+    project = baked[0]
+    for path in project.rglob('*.py'):
+        py_compile.compile(str(path), doraise=True)
+
+
+def test_configs_build_and_run(baked):
+    """The project's own config test: load, build, forward every config."""
+    project = baked[0]
+    run = subprocess.run(
+        [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
+         'tests/test_configs.py'],
+        cwd=project, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert ' passed' in run.stdout.splitlines()[-1]

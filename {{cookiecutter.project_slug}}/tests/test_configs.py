@@ -1,0 +1,87 @@
+{%- set tasks = cookiecutter.__tasks.split(',') -%}
+"""Every config loads, builds its model and runs a forward pass."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from mmcv import Config
+
+CONFIG_ROOT = Path(__file__).resolve().parents[1] / 'configs'
+
+
+def configs_of(task):
+    configs = sorted((CONFIG_ROOT / task).glob('*.py'))
+    assert configs, f'no configs in configs/{task}'
+    return configs
+
+
+def load(config):
+    cfg = Config.fromfile(str(config))
+    backbone = cfg.model.backbone
+    assert backbone.type == 'mmcls.{{ cookiecutter.backbone_name }}'
+    return cfg
+{%- if 'cls' in tasks %}
+
+
+@pytest.mark.parametrize('config', configs_of('cls'), ids=lambda p: p.name)
+def test_cls_config(config):
+    from mmcls.models import build_classifier
+    cfg = load(config)
+    model = build_classifier(cfg.model)
+    imgs = torch.rand(2, 3, 64, 64)
+    losses = model.forward_train(imgs, torch.tensor([0, 1]))
+    assert torch.isfinite(losses['loss'])
+    model.eval()
+    with torch.no_grad():
+        scores = model.simple_test(imgs)
+    assert len(scores) == 2
+    assert len(scores[0]) == cfg.model.head.num_classes
+{%- endif %}
+{%- if 'det' in tasks %}
+
+
+@pytest.mark.parametrize('config', configs_of('det'), ids=lambda p: p.name)
+def test_det_config(config):
+    from mmdet.core import BitmapMasks
+    from mmdet.models import build_detector
+    cfg = load(config)
+    model = build_detector(cfg.model)
+    img = torch.rand(1, 3, 128, 128)
+    img_metas = [
+        dict(
+            img_shape=(128, 128, 3),
+            ori_shape=(128, 128, 3),
+            pad_shape=(128, 128, 3),
+            scale_factor=np.ones(4, dtype=np.float32),
+            flip=False)
+    ]
+    mask = np.zeros((1, 128, 128), dtype=np.uint8)
+    mask[:, 16:64, 24:96] = 1
+    losses = model.forward_train(
+        img,
+        img_metas,
+        gt_bboxes=[torch.tensor([[24., 16., 96., 64.]])],
+        gt_labels=[torch.tensor([0])],
+        gt_masks=[BitmapMasks(mask, 128, 128)])
+    loss, _ = model._parse_losses(losses)
+    assert torch.isfinite(loss)
+    model.eval()
+    with torch.no_grad():
+        [(bbox_results, mask_results)] = model.simple_test(img, img_metas)
+    num_classes = cfg.model.roi_head.bbox_head.num_classes
+    assert len(bbox_results) == len(mask_results) == num_classes
+{%- endif %}
+{%- if 'seg' in tasks %}
+
+
+@pytest.mark.parametrize('config', configs_of('seg'), ids=lambda p: p.name)
+def test_seg_config(config):
+    from mmseg.models import build_segmentor
+    cfg = load(config)
+    model = build_segmentor(cfg.model)
+    model.eval()
+    with torch.no_grad():
+        logits = model.forward_dummy(torch.rand(1, 3, 64, 64))
+    assert logits.shape == (1, cfg.model.decode_head.num_classes, 64, 64)
+{%- endif %}

@@ -1,0 +1,163 @@
+"""Parity of {{ cookiecutter.backbone_name }} with mmcls 0.25's ConvNeXt.
+
+mmcls's checkpoints must load without missing or unexpected keys and give
+the same features, so that published ConvNeXt weights can be used as is.
+"""
+import pytest
+import torch
+# Imported from its module, not the registry: ours replaces the registry
+# entry when it is called ConvNeXt.
+from mmcls.models.backbones.convnext import ConvNeXt as MMClsConvNeXt
+
+from models.{{ cookiecutter.__backbone_module }} import {{ cookiecutter.backbone_name }}
+
+ALL_STAGES = (0, 1, 2, 3)
+ATOL = 1e-5
+
+
+def build_pair(**kwargs):
+    """Build mmcls's model and ours, which gets a copy of its weights."""
+    torch.manual_seed(0)
+    reference = MMClsConvNeXt(**kwargs)
+    # Random layer scales: the default 1e-6 would hide the blocks' outputs.
+    with torch.no_grad():
+        for name, param in reference.named_parameters():
+            if name.endswith('gamma'):
+                param.uniform_(0.5, 1.5)
+    # Built without a random init of its own (seconds for the large presets):
+    # every tensor comes from the reference, and strict loading checks that
+    # no key is missing or unexpected.
+    with torch.device('meta'):
+        model = {{ cookiecutter.backbone_name }}(**kwargs)
+    state_dict = {
+        name: tensor.clone()
+        for name, tensor in reference.state_dict().items()
+    }
+    model.load_state_dict(state_dict, strict=True, assign=True)
+    return reference, model
+
+
+def assert_same_outputs(reference, model, inputs):
+    expected = reference(inputs)
+    actual = model(inputs)
+    assert len(actual) == len(expected)
+    for exp, act in zip(expected, actual):
+        assert act.shape == exp.shape
+        torch.testing.assert_close(act, exp, rtol=0, atol=ATOL)
+    return expected, actual
+
+
+@pytest.mark.parametrize('arch', sorted(MMClsConvNeXt.arch_settings))
+def test_presets_match_mmcls(arch):
+    assert {{ cookiecutter.backbone_name }}.arch_settings[arch] == \
+        MMClsConvNeXt.arch_settings[arch]
+    reference, model = build_pair(arch=arch, out_indices=list(ALL_STAGES))
+    assert list(model.state_dict()) == list(reference.state_dict())
+    inputs = torch.randn(1, 3, 64, 64)
+    for gap in (True, False):
+        reference.gap_before_final_norm = gap
+        model.gap_before_final_norm = gap
+        for train in (False, True):
+            reference.train(train)
+            model.train(train)
+            with torch.no_grad():
+                assert_same_outputs(reference, model, inputs)
+
+
+@pytest.mark.parametrize('out_indices', [0, 3, -1, -2, [1, 2], [0, -1]])
+@pytest.mark.parametrize('gap', [True, False])
+def test_out_indices_match_mmcls(out_indices, gap):
+    # mmcls rewrites the list in place, so each model gets its own copy.
+    kwargs = dict(
+        arch=dict(depths=[1, 1, 2, 1], channels=[16, 24, 32, 48]),
+        gap_before_final_norm=gap)
+    torch.manual_seed(0)
+    reference = MMClsConvNeXt(
+        out_indices=list(out_indices)
+        if isinstance(out_indices, list) else out_indices,
+        **kwargs)
+    model = {{ cookiecutter.backbone_name }}(out_indices=out_indices, **kwargs)
+    model.load_state_dict(reference.state_dict(), strict=True)
+    assert model.out_indices == reference.out_indices
+    with torch.no_grad():
+        assert_same_outputs(reference, model, torch.randn(2, 3, 64, 64))
+
+
+@pytest.mark.parametrize(
+    'options', [
+        dict(linear_pw_conv=False),
+        dict(layer_scale_init_value=0.),
+        dict(stem_patch_size=2, in_channels=1),
+        dict(norm_cfg=dict(type='BN'), act_cfg=dict(type='ReLU')),
+        dict(arch=dict(depths=[2, 3, 1], channels=[8, 16, 32])),
+    ],
+    ids=['conv-pw', 'no-layer-scale', 'stem2-gray', 'bn-relu', '3-stages'])
+def test_options_match_mmcls_with_gradients(options):
+    kwargs = dict(
+        arch=dict(depths=[1, 2, 3, 1], channels=[8, 16, 24, 32]),
+        gap_before_final_norm=False)
+    kwargs.update(options)
+    # Every stage outputs, so that every parameter gets a gradient.
+    kwargs['out_indices'] = list(range(len(kwargs['arch']['depths'])))
+    reference, model = build_pair(**kwargs)
+    reference.train()
+    model.train()
+    inputs = torch.randn(2, kwargs.get('in_channels', 3), 64, 64)
+    expected, actual = assert_same_outputs(reference, model, inputs)
+    # A random projection: the squares of normalized outputs would have
+    # (nearly) constant sums and gradients made of rounding errors.
+    weights = [torch.randn_like(out) for out in expected]
+    sum((out * w).sum() for out, w in zip(expected, weights)).backward()
+    sum((out * w).sum() for out, w in zip(actual, weights)).backward()
+    # Summation order differs (memory layouts), so gradients that cancel
+    # out (e.g. a bias before BN) only agree relative to the largest one.
+    grads = {name: param.grad for name, param in model.named_parameters()}
+    atol = 1e-4 * max(grad.abs().max() for grad in grads.values()).item()
+    for name, param in reference.named_parameters():
+        torch.testing.assert_close(
+            grads[name],
+            param.grad,
+            rtol=1e-3,
+            atol=atol,
+            msg=lambda message, name=name: f'{name}: {message}')
+
+
+def test_drop_path_matches_mmcls_with_same_seed():
+    reference, model = build_pair(
+        arch=dict(depths=[2, 2, 2, 2], channels=[8, 16, 24, 32]),
+        drop_path_rate=0.5)
+    reference.train()
+    model.train()
+    inputs = torch.randn(4, 3, 64, 64)
+    torch.manual_seed(1)
+    expected = reference(inputs)
+    torch.manual_seed(1)
+    actual = model(inputs)
+    torch.testing.assert_close(actual[0], expected[0], rtol=0, atol=ATOL)
+    # The drop path is live: another seed gives another output.
+    torch.manual_seed(2)
+    assert not torch.allclose(model(inputs)[0], expected[0], atol=ATOL)
+
+
+def test_channels_last_and_frozen_stages_match_mmcls():
+    reference, model = build_pair(
+        arch='tiny', out_indices=list(ALL_STAGES), frozen_stages=2,
+        gap_before_final_norm=False)
+    reference.train()
+    model.train()
+    inputs = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        expected = reference(inputs)
+        actual = model(inputs.contiguous(memory_format=torch.channels_last))
+    for exp, act in zip(expected, actual):
+        assert act.is_contiguous(memory_format=torch.channels_last)
+        torch.testing.assert_close(act, exp, rtol=0, atol=ATOL)
+    frozen = {
+        name
+        for name, param in reference.named_parameters()
+        if not param.requires_grad
+    }
+    assert frozen == {
+        name
+        for name, param in model.named_parameters() if not param.requires_grad
+    }

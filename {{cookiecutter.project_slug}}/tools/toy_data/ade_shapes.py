@@ -1,0 +1,144 @@
+"""Semantic segmentation: synthetic shapes in the ADE20K folder layout.
+
+Each 64x64 JPEG holds 1 to 3 (possibly overlapping) squares, circles and
+triangles of random colours on a noisy background, with a PNG label map
+of the same basename::
+
+    <out>/ade/ADEChallengeData2016/
+        images/training/00000.jpg ...        # 64 images
+        images/validation/00064.jpg ...      # 16 images
+        annotations/training/00000.png ...   # uint8 label maps
+        annotations/validation/00064.png ...
+
+The label maps follow ADE20K's convention: value 0 means "other/ignore"
+(never written here), value ``k`` (1..4) is ``CLASSES[k - 1]``, background
+included as a class. Load them with ``reduce_zero_label=True``, which
+maps 0 to 255 (ignored) and ``k`` to ``k - 1``.
+
+mmseg 0.30's ``ADE20KDataset`` rejects ``classes`` that are not among its
+150 ADE names, so use ``CustomDataset`` with the ADE settings::
+
+    dict(type='CustomDataset', data_root='<out>/ade/ADEChallengeData2016',
+         img_dir='images/training', ann_dir='annotations/training',
+         img_suffix='.jpg', seg_map_suffix='.png', reduce_zero_label=True,
+         classes=CLASSES, palette=PALETTE, pipeline=...)
+
+and ``num_classes=4`` in the decode heads.
+"""
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+#: Class names; label value ``k`` in the PNGs is ``CLASSES[k - 1]``.
+CLASSES = ('background', 'square', 'circle', 'triangle')
+#: A colour per class, for ``palette=`` and visualisation.
+PALETTE = ((0, 0, 0), (220, 20, 60), (0, 130, 200), (255, 200, 0))
+#: Name of the folder ``generate`` writes under ``out_dir``.
+FOLDER = 'ade'
+#: Number of images in each split.
+SPLITS = (('training', 64), ('validation', 16))
+#: Side of the square images, in pixels.
+IMAGE_SIZE = 64
+#: Range of the shapes' circumradius, in pixels.
+RADIUS_RANGE = (7, 16)
+#: Vertices of the polygon that approximates a circle.
+CIRCLE_VERTICES = 24
+
+
+def _no_progress(iterable, **kwargs):
+    return iterable
+
+
+def _polygon(rng, shape, radius, center):
+    """Vertices of a square (0), circle (1) or triangle (2).
+
+    Args:
+        rng (np.random.Generator): Random generator (for the rotation).
+        shape (int): 0 for a square, 1 for a circle, 2 for a triangle.
+        radius (float): Circumradius in pixels.
+        center (np.ndarray): Centre ``(x, y)`` in pixels.
+
+    Returns:
+        list[tuple[float, float]]: The vertices.
+    """
+    num = {0: 4, 1: CIRCLE_VERTICES, 2: 3}[shape]
+    start = rng.uniform(0, 2 * math.pi)
+    angles = start + np.arange(num) * (2 * math.pi / num)
+    return [(float(center[0] + radius * math.cos(a)),
+             float(center[1] + radius * math.sin(a))) for a in angles]
+
+
+def _draw_sample(rng):
+    """Draw one image and its label map.
+
+    Args:
+        rng (np.random.Generator): Random generator.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: The RGB image (HxWx3 uint8) and the
+        label map (HxW uint8, values 1..len(CLASSES)).
+    """
+    size = (IMAGE_SIZE, IMAGE_SIZE)
+    background = rng.integers(0, 256, size=3)
+    image = Image.new('RGB', size, tuple(int(c) for c in background))
+    labels = Image.new('L', size, 1)  # 1 = 'background'
+    draw_image, draw_labels = ImageDraw.Draw(image), ImageDraw.Draw(labels)
+    for _ in range(int(rng.integers(1, 4))):
+        shape = int(rng.integers(3))
+        radius = rng.uniform(*RADIUS_RANGE)
+        center = rng.uniform(radius / 2, IMAGE_SIZE - radius / 2, size=2)
+        points = _polygon(rng, shape, radius, center)
+        while True:
+            colour = rng.integers(0, 256, size=3)
+            if np.abs(colour - background).sum() >= 160:
+                break
+        draw_image.polygon(points, fill=tuple(int(c) for c in colour))
+        draw_labels.polygon(points, fill=shape + 2)
+    pixels = np.asarray(image, dtype=np.float64)
+    pixels += rng.normal(0, 12, size=pixels.shape)
+    pixels = np.rint(pixels).clip(0, 255).astype(np.uint8)
+    return pixels, np.asarray(labels, dtype=np.uint8)
+
+
+def generate(out_dir, seed=0, progress=None):
+    """Write the ADE20K-layout shapes data set under ``out_dir/ade``.
+
+    The folder is removed first, so reruns rewrite it cleanly; the output
+    depends on ``seed`` only.
+
+    Args:
+        out_dir (str | Path): Root of the toy data.
+        seed (int): Random seed.
+        progress (callable, optional): Wraps an iterable to show progress,
+            called as ``progress(iterable, desc=..., total=...)``, e.g.
+            ``tqdm.tqdm``. Defaults to no progress display.
+
+    Returns:
+        dict: ``root`` (Path of ``ADEChallengeData2016``), ``counts``
+        (images per split) and ``classes``.
+    """
+    progress = progress or _no_progress
+    top = Path(out_dir) / FOLDER
+    if top.exists():
+        shutil.rmtree(top)
+    root = top / 'ADEChallengeData2016'
+    rng = np.random.default_rng(seed)
+    index = 0
+    counts = {}
+    for split, num_images in SPLITS:
+        img_dir = root / 'images' / split
+        ann_dir = root / 'annotations' / split
+        img_dir.mkdir(parents=True)
+        ann_dir.mkdir(parents=True)
+        for _ in progress(
+                range(num_images), desc=f'seg {split}', total=num_images):
+            pixels, labels = _draw_sample(rng)
+            Image.fromarray(pixels).save(
+                img_dir / f'{index:05d}.jpg', quality=95)
+            Image.fromarray(labels).save(ann_dir / f'{index:05d}.png')
+            index += 1
+        counts[split] = num_images
+    return dict(root=root, counts=counts, classes=CLASSES)
