@@ -12,6 +12,7 @@ ANSWERS = json.loads(r'''{{ {
     'tasks': cookiecutter.__tasks,
     'backbone_source': cookiecutter.__backbone_source,
     'config_prefix': cookiecutter.__config_prefix,
+    'toy_arch': cookiecutter.__toy_arch,
     'project_slug': cookiecutter.project_slug,
 } | tojson }}''')
 
@@ -45,9 +46,9 @@ SHARED_PATHS = {
 CONVNEXT_ONLY_PATHS = ['tests/test_convnext_parity.py']
 
 FIRST_CONFIG = {
-    'cls': 'configs/cls/{prefix}-tiny_toy-digits.py',
-    'det': 'configs/det/mask-rcnn_{prefix}-tiny_fpn_toy-shapes.py',
-    'seg': 'configs/seg/upernet_{prefix}-tiny_toy-shapes.py',
+    'cls': 'configs/cls/{prefix}-{arch}_toy-digits.py',
+    'det': 'configs/det/mask-rcnn_{prefix}-{arch}_fpn_toy-shapes.py',
+    'seg': 'configs/seg/upernet_{prefix}-{arch}_toy-shapes.py',
 }
 TOOLBOX = {'cls': 'mmcls', 'det': 'mmdet', 'seg': 'mmseg'}
 
@@ -73,7 +74,8 @@ def unwanted_paths(tasks, backbone_source):
 
 def next_steps(tasks):
     first = tasks[0]
-    config = FIRST_CONFIG[first].format(prefix=ANSWERS['config_prefix'])
+    config = FIRST_CONFIG[first].format(
+        prefix=ANSWERS['config_prefix'], arch=ANSWERS['toy_arch'])
     return '\n'.join([
         '',
         f'Created {ANSWERS["project_slug"]}/ for: {", ".join(tasks)}.',

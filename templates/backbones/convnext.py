@@ -13,11 +13,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.utils.checkpoint as cp
+from mmcls.models.backbones.base_backbone import BaseBackbone
+from mmcls.models.builder import BACKBONES
 from mmcv.cnn.bricks import DropPath, build_activation_layer, build_norm_layer
 from mmcv.runner import BaseModule, ModuleList, Sequential
 from mmcv.utils.parrots_wrapper import _BatchNorm, _InstanceNorm
-from mmcls.models.backbones.base_backbone import BaseBackbone
-from mmcls.models.builder import BACKBONES
 
 # Norm types that normalize over the channels of each pixel. They are built
 # here rather than through mmcv so that the blocks can apply them in NHWC.
@@ -263,8 +263,7 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
         'small': dict(depths=[3, 3, 27, 3], channels=[96, 192, 384, 768]),
         'base': dict(depths=[3, 3, 27, 3], channels=[128, 256, 512, 1024]),
         'large': dict(depths=[3, 3, 27, 3], channels=[192, 384, 768, 1536]),
-        'xlarge': dict(
-            depths=[3, 3, 27, 3], channels=[256, 512, 1024, 2048]),
+        'xlarge': dict(depths=[3, 3, 27, 3], channels=[256, 512, 1024, 2048]),
     }
 
     def __init__(self,
@@ -287,8 +286,7 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
         self.depths = list(arch['depths'])
         self.channels = list(arch['channels'])
         self.num_stages = len(self.depths)
-        self.out_indices = self.parse_out_indices(out_indices,
-                                                  self.num_stages)
+        self.out_indices = self.parse_out_indices(out_indices, self.num_stages)
         if not -1 <= frozen_stages <= self.num_stages:
             raise ValueError(
                 f'frozen_stages must be in [-1, {self.num_stages}], '
@@ -312,8 +310,7 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
         self.downsample_layers = ModuleList([stem])
         self.stages = ModuleList()
         first_block = 0
-        for i, (depth, channels) in enumerate(zip(self.depths,
-                                                  self.channels)):
+        for i, (depth, channels) in enumerate(zip(self.depths, self.channels)):
             if i > 0:
                 # mmcls builds this norm with LayerNorm's default eps (1e-5)
                 # whatever norm_cfg says; kept so its checkpoints match.
@@ -370,13 +367,13 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
             raise ValueError(f'The arch dict lacks {sorted(missing)}; it has '
                              f'{sorted(arch)}.')
         depths, channels = arch['depths'], arch['channels']
-        if not (isinstance(depths, Sequence) and isinstance(channels, Sequence)
-                and 0 < len(depths) == len(channels)):
+        if not (isinstance(depths, Sequence) and isinstance(
+                channels, Sequence) and 0 < len(depths) == len(channels)):
             raise ValueError(
                 'arch "depths" and "channels" must be sequences of the same '
                 f'non-zero length, got {depths} and {channels}.')
-        if not all(isinstance(n, int) and n > 0
-                   for n in chain(depths, channels)):
+        if not all(
+                isinstance(n, int) and n > 0 for n in chain(depths, channels)):
             raise ValueError(
                 'arch "depths" and "channels" must be positive integers, '
                 f'got {depths} and {channels}.')

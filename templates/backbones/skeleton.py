@@ -11,12 +11,12 @@ from typing import Sequence
 import torch
 import torch.nn as nn
 import torch.utils.checkpoint as cp
+from mmcls.models.backbones.base_backbone import BaseBackbone
+from mmcls.models.builder import BACKBONES
 from mmcv.cnn.bricks import (ConvModule, DropPath, build_activation_layer,
                              build_norm_layer)
 from mmcv.runner import BaseModule, ModuleList, Sequential
 from mmcv.utils.parrots_wrapper import _BatchNorm, _InstanceNorm
-from mmcls.models.backbones.base_backbone import BaseBackbone
-from mmcls.models.builder import BACKBONES
 
 NORM_LAYER_TYPES = (_BatchNorm, _InstanceNorm, nn.GroupNorm, nn.LayerNorm)
 
@@ -162,8 +162,7 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
         self.depths = list(arch['depths'])
         self.channels = list(arch['channels'])
         self.num_stages = len(self.depths)
-        self.out_indices = self.parse_out_indices(out_indices,
-                                                  self.num_stages)
+        self.out_indices = self.parse_out_indices(out_indices, self.num_stages)
         if not -1 <= frozen_stages <= self.num_stages:
             raise ValueError(
                 f'frozen_stages must be in [-1, {self.num_stages}], '
@@ -198,8 +197,7 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
         block_drop_path_rates = torch.linspace(
             0, drop_path_rate, sum(self.depths), device='cpu').tolist()
         first_block = 0
-        for i, (depth, channels) in enumerate(zip(self.depths,
-                                                  self.channels)):
+        for i, (depth, channels) in enumerate(zip(self.depths, self.channels)):
             if i > 0:
                 # Your design: how a stage halves the resolution.
                 self.downsample_layers.append(
@@ -253,13 +251,13 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
             raise ValueError(f'The arch dict lacks {sorted(missing)}; it has '
                              f'{sorted(arch)}.')
         depths, channels = arch['depths'], arch['channels']
-        if not (isinstance(depths, Sequence) and isinstance(channels, Sequence)
-                and 0 < len(depths) == len(channels)):
+        if not (isinstance(depths, Sequence) and isinstance(
+                channels, Sequence) and 0 < len(depths) == len(channels)):
             raise ValueError(
                 'arch "depths" and "channels" must be sequences of the same '
                 f'non-zero length, got {depths} and {channels}.')
-        if not all(isinstance(n, int) and n > 0
-                   for n in chain(depths, channels)):
+        if not all(
+                isinstance(n, int) and n > 0 for n in chain(depths, channels)):
             raise ValueError(
                 'arch "depths" and "channels" must be positive integers, '
                 f'got {depths} and {channels}.')

@@ -1,5 +1,13 @@
+import json
+import os
+import shutil
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -7,3 +15,98 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # makes importable with ``export PYTHONPATH=$(pwd)``; tests do the same.
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
+
+
+def readme_try_it_commands():
+    """The commands of the README's "Try it in 5 minutes", one per line."""
+    readme = (PROJECT_ROOT / 'README.md').read_text(encoding='utf-8')
+    block = readme.split('<!-- try-it:start -->')[1]
+    block = block.split('<!-- try-it:end -->')[0]
+    code = block.split('```bash')[1].split('```')[0]
+    return [
+        line.strip() for line in code.splitlines()
+        if line.strip() and not line.lstrip().startswith('#')
+    ]
+
+
+class TryIt:
+    """Runs the README's commands in a copy of the project, as printed."""
+
+    def __init__(self, workspace):
+        self.workspace = workspace
+        self.commands = readme_try_it_commands()
+        self.env = dict(
+            os.environ, PYTHONPATH=str(workspace), MPLBACKEND='Agg')
+        self._outputs = {}
+        assert self.commands[0] == 'export PYTHONPATH=$(pwd)'
+
+    def command(self, start):
+        matches = [cmd for cmd in self.commands if cmd.startswith(start)]
+        assert len(matches) == 1, f'README commands starting {start!r}: ' \
+            f'{matches}'
+        return matches[0]
+
+    def run(self, start):
+        """Run the README command starting with ``start`` once; its output."""
+        command = self.command(start)
+        if command not in self._outputs:
+            self._outputs[command] = self.shell(command)
+        return self._outputs[command]
+
+    def shell(self, command, timeout=900):
+        run = subprocess.run(['bash', '-c', command],
+                             cwd=self.workspace,
+                             env=self.env,
+                             stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT,
+                             text=True,
+                             timeout=timeout)
+        assert run.returncode == 0, f'`{command}` failed:\n' + \
+            run.stdout[-5000:]
+        return run.stdout
+
+    def stop_when(self, command, checkpoint, timeout=900):
+        """Start ``command`` and kill it once ``checkpoint`` is written."""
+        process = subprocess.Popen(['bash', '-c', command],
+                                   cwd=self.workspace,
+                                   env=self.env,
+                                   stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL,
+                                   start_new_session=True)
+        deadline = time.monotonic() + timeout
+        try:
+            while not (self.workspace / checkpoint).exists():
+                assert process.poll() is None, f'`{command}` ended early'
+                assert time.monotonic() < deadline, f'no {checkpoint}'
+                time.sleep(0.5)
+            # Let the runner finish writing the checkpoint it announced.
+            time.sleep(2)
+        finally:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def train_losses(work_dir):
+    """The training losses of the run's json log, in order."""
+    [log] = sorted(Path(work_dir).glob('*.log.json'))[-1:]
+    losses = []
+    for line in log.read_text().splitlines():
+        record = json.loads(line)
+        if record.get('mode') == 'train' and 'loss' in record:
+            losses.append(record['loss'])
+    return losses
+
+
+@pytest.fixture(scope='session')
+def try_it(tmp_path_factory):
+    workspace = tmp_path_factory.mktemp('project')
+    for name in ('configs', 'models', 'tools'):
+        shutil.copytree(
+            PROJECT_ROOT / name,
+            workspace / name,
+            ignore=shutil.ignore_patterns('__pycache__'))
+    for name in ('sitecustomize.py', 'README.md'):
+        shutil.copy(PROJECT_ROOT / name, workspace / name)
+    runner = TryIt(workspace)
+    runner.run('python tools/make_toy_data.py')
+    return runner

@@ -141,7 +141,9 @@ def test_drop_path_matches_mmcls_with_same_seed():
 
 def test_channels_last_and_frozen_stages_match_mmcls():
     reference, model = build_pair(
-        arch='tiny', out_indices=list(ALL_STAGES), frozen_stages=2,
+        arch='tiny',
+        out_indices=list(ALL_STAGES),
+        frozen_stages=2,
         gap_before_final_norm=False)
     reference.train()
     model.train()

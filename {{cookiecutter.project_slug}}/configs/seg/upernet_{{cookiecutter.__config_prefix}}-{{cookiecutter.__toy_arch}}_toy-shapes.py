@@ -1,9 +1,20 @@
 # The real UperNet config, shrunk to what the toy shapes (64 px, 4 classes,
 # 64 images; `python tools/make_toy_data.py`) and a CPU need. Only data,
-# image scale, batch, schedule and fp16 change.
+# image scale, model width, batch, schedule and fp16 change.
+import models.{{ cookiecutter.__backbone_module }} as backbone_module
+
 _base_ = [
     './upernet_{{ cookiecutter.__config_prefix }}-tiny_fp16_8xb2-160k_ade20k-512x512.py'
 ]
+
+{%- if cookiecutter.__toy_arch == 'atto' %}
+# ConvNeXt-atto (timm's smallest ConvNeXt): the design at a width that a CPU
+# trains in seconds.
+{%- endif %}
+backbone_arch = '{{ cookiecutter.__toy_arch }}'
+backbone_channels = (
+    backbone_module.{{ cookiecutter.backbone_name }}.arch_settings[backbone_arch]
+    ['channels'])
 
 classes = ('background', 'square', 'circle', 'triangle')
 palette = [[0, 0, 0], [220, 20, 60], [0, 128, 255], [255, 200, 0]]
@@ -12,13 +23,22 @@ model = dict(
 {%- if 'cls' in cookiecutter.__tasks.split(',') %}
     # Start from the toy classification run of the README.
     backbone=dict(
+        arch=backbone_arch,
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='work_dirs/{{ cookiecutter.__config_prefix }}-tiny_toy-digits/latest.pth',  # noqa: E501
+            checkpoint='work_dirs/{{ cookiecutter.__config_prefix }}-{{ cookiecutter.__toy_arch }}_toy-digits/latest.pth',  # noqa: E501
             prefix='backbone.')),
+{%- else %}
+    backbone=dict(arch=backbone_arch),
 {%- endif %}
-    decode_head=dict(num_classes=len(classes), channels=128),
-    auxiliary_head=dict(num_classes=len(classes), channels=64),
+    decode_head=dict(
+        in_channels=backbone_channels,
+        num_classes=len(classes),
+        channels=128),
+    auxiliary_head=dict(
+        in_channels=backbone_channels[2],
+        num_classes=len(classes),
+        channels=64),
     test_cfg=dict(mode='slide', crop_size=crop_size, stride=(43, 43)))
 
 data_root = 'data/toy/ade/ADEChallengeData2016'

@@ -1,22 +1,37 @@
 # The real Mask R-CNN config, shrunk to what the toy shapes (128 px, 3
 # classes, 48 images; `python tools/make_toy_data.py`) and a CPU need. Only
-# data, image scale, batch, schedule and fp16 change.
+# data, image scale, model width, batch, schedule and fp16 change.
+import models.{{ cookiecutter.__backbone_module }} as backbone_module
+
 _base_ = [
     './mask-rcnn_{{ cookiecutter.__config_prefix }}-tiny_fpn_fp16_ms-crop_3x_coco.py'
 ]
+
+{%- if cookiecutter.__toy_arch == 'atto' %}
+# ConvNeXt-atto (timm's smallest ConvNeXt): the design at a width that a CPU
+# trains in seconds.
+{%- endif %}
+backbone_arch = '{{ cookiecutter.__toy_arch }}'
+backbone_channels = (
+    backbone_module.{{ cookiecutter.backbone_name }}.arch_settings[backbone_arch]
+    ['channels'])
 {%- if 'cls' in cookiecutter.__tasks.split(',') %}
 
 # Start from the toy classification run of the README.
 model = dict(
     backbone=dict(
+        arch=backbone_arch,
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='work_dirs/{{ cookiecutter.__config_prefix }}-tiny_toy-digits/latest.pth',  # noqa: E501
+            checkpoint='work_dirs/{{ cookiecutter.__config_prefix }}-{{ cookiecutter.__toy_arch }}_toy-digits/latest.pth',  # noqa: E501
             prefix='backbone.')),
+    neck=dict(in_channels=backbone_channels),
     roi_head=dict(bbox_head=dict(num_classes=3), mask_head=dict(num_classes=3)))
 {%- else %}
 
 model = dict(
+    backbone=dict(arch=backbone_arch),
+    neck=dict(in_channels=backbone_channels),
     roi_head=dict(bbox_head=dict(num_classes=3), mask_head=dict(num_classes=3)))
 {%- endif %}
 

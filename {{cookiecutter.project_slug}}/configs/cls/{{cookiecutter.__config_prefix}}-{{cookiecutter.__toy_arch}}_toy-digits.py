@@ -1,12 +1,26 @@
 # The real 1xb32 config, shrunk to what scikit-learn's digits (32 px, 10
 # classes, ~1.4k images; `python tools/make_toy_data.py`) and a CPU need.
-# Only data, image scale, batch and schedule change: the model, optimizer
-# and runtime are those of the real config.
+# Only data, image scale, model width, batch and schedule change: the design,
+# optimizer and runtime are those of the real config.
+import models.{{ cookiecutter.__backbone_module }} as backbone_module
+
 _base_ = ['./{{ cookiecutter.__config_prefix }}-tiny_1xb32_in1k.py']
 
+{%- if cookiecutter.__toy_arch == 'atto' %}
+# ConvNeXt-atto (timm's smallest ConvNeXt): the design at a width that a CPU
+# trains in seconds.
+{%- endif %}
+backbone_arch = '{{ cookiecutter.__toy_arch }}'
+backbone_channels = (
+    backbone_module.{{ cookiecutter.backbone_name }}.arch_settings[backbone_arch]
+    ['channels'])
 classes = [f'digit_{i}' for i in range(10)]
 model = dict(
-    head=dict(num_classes=len(classes), topk=(1, )),
+    backbone=dict(arch=backbone_arch),
+    head=dict(
+        in_channels=backbone_channels[-1],
+        num_classes=len(classes),
+        topk=(1, )),
     # Mixup and CutMix need many epochs to pay off; a smoke run has few.
     train_cfg=dict(_delete_=True))
 
@@ -50,7 +64,7 @@ data = dict(
 
 optimizer = dict(lr=2e-3)
 lr_config = dict(warmup_iters=1)
-runner = dict(max_epochs=8)
-evaluation = dict(interval=8, metric='accuracy')
+runner = dict(max_epochs=6)
+evaluation = dict(interval=6, metric='accuracy')
 log_config = dict(interval=10)
 custom_hooks = []

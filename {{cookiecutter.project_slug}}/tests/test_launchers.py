@@ -1,0 +1,653 @@
+{%- set tasks = cookiecutter.__tasks.split(',') -%}
+"""The README's multi-GPU and Slurm commands, run as printed.
+
+For each task of this project the README prints::
+
+    mim train PKG $CONFIG --work-dir $WORK_DIR --launcher pytorch --gpus 4
+    mim test PKG $CONFIG -C $CHECKPOINT EVAL_ARGS --launcher pytorch --gpus 4
+    mim train PKG $CONFIG --work-dir $WORK_DIR --launcher slurm \\
+        --gpus 16 --gpus-per-node 8 --partition $PARTITION
+    mim test PKG $CONFIG -C $CHECKPOINT EVAL_ARGS --launcher slurm \\
+        --gpus 16 --gpus-per-node 8 --partition $PARTITION
+
+The tests check, in three steps:
+
+* the exact command lines that mim builds from them (``srun`` options,
+  ``torch.distributed.launch`` options, the toolbox script's arguments),
+  with mim run in this process and its ``subprocess.check_call`` recorded;
+* that the commands run: ``srun`` is a stand-in on ``PATH`` that records its
+  arguments and runs the command as the one task of a one-task Slurm job
+  (the environment Slurm sets for it), ``--launcher pytorch`` goes through
+  the real ``torch.distributed.launch`` with ``--gpus 1``. Both reach mmcv's
+  ``init_dist``, which calls ``torch.cuda.set_device`` and starts an
+  ``nccl`` process group: on a machine without a GPU the tests assert that
+  the run gets exactly there (past argparse, where ``--local-rank`` needs
+  ``sitecustomize.py``, and past the config's ``custom_imports``); with a GPU
+  they run the toy configs to the end (a short training, then a test);
+* that the single-GPU / CPU forms (``--launcher none``) reach the toolboxes'
+  scripts with the arguments mim built, ``sitecustomize.py`` loaded.
+
+The smoke configs are ``configs/<task>/*toy-*.py`` (``README.md``); the runs
+use a scratch folder with a link to ``configs`` and the toy data, so nothing
+is written into the project.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections import namedtuple
+from pathlib import Path
+
+import pytest
+import torch
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+HAS_GPU = torch.cuda.is_available()
+PARTITION = 'toy-partition'
+
+#: A task of this project: its toolbox, the arguments its ``mim test``
+#: takes in the README, where its builder is, and the ``--cfg-options`` that
+#: shorten the smoke config's schedule for a run on a GPU.
+Task = namedtuple('Task', [
+    'name', 'package', 'eval_args', 'builder', 'short_schedule'
+])
+
+TASKS = [
+{%- if 'cls' in tasks %}
+    Task('cls', 'mmcls', ['--metrics', 'accuracy'],
+         ('mmcls.models', 'build_classifier'),
+         ['runner.max_epochs=1', 'evaluation.interval=1']),
+{%- endif %}
+{%- if 'det' in tasks %}
+    Task('det', 'mmdet', ['--eval', 'bbox', 'segm'],
+         ('mmdet.models', 'build_detector'),
+         ['runner.max_epochs=1', 'evaluation.interval=1',
+          'model.backbone.init_cfg=None']),
+{%- endif %}
+{%- if 'seg' in tasks %}
+    Task('seg', 'mmseg', ['--eval', 'mIoU'],
+         ('mmseg.models', 'build_segmentor'),
+         ['runner.max_iters=2', 'evaluation.interval=2',
+          'checkpoint_config.interval=2', 'model.backbone.init_cfg=None']),
+{%- endif %}
+]
+TASK_IDS = [task.name for task in TASKS]
+TOOLS = ['train', 'test']
+
+needs_gpu = pytest.mark.skipif(
+    not HAS_GPU,
+    reason='needs a CUDA GPU: mmcv init_dist calls torch.cuda.set_device '
+    'and starts an nccl process group (the *_up_to_init_dist tests check '
+    'everything before that on the CPU)')
+without_gpu = pytest.mark.skipif(
+    HAS_GPU,
+    reason='a CUDA GPU is present: the *_on_gpu tests run the whole command')
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+
+def smoke_config(task):
+    """The toy config of ``task``, relative to the project root."""
+    found = sorted((PROJECT_ROOT / 'configs' / task.name).glob('*toy-*.py'))
+    assert len(found) == 1, f'one smoke config expected, found {found}'
+    return found[0].relative_to(PROJECT_ROOT).as_posix()
+
+
+def toolbox_script(task, tool):
+    """The script that mim runs, found the way mim finds it."""
+    module = pytest.importorskip(task.package)
+    root = Path(module.__file__).parent
+    # mim: train prefers .mim/tools, test prefers tools/.
+    candidates = [root / '.mim' / 'tools', root / 'tools']
+    if tool == 'test':
+        candidates.reverse()
+    for folder in candidates:
+        if (folder / f'{tool}.py').is_file():
+            return str(folder / f'{tool}.py')
+    pytest.skip(f'{task.package} ships no tools/{tool}.py')
+
+
+def same_python(path):
+    return os.path.realpath(path) == os.path.realpath(sys.executable)
+
+
+def normalized(argv):
+    """``argv`` with this Python interpreter written as ``<python>``."""
+    return ['<python>' if same_python(arg) else arg for arg in argv]
+
+
+def readme_command(task, tool, launcher, config, work_dir, checkpoint,
+                   *extra):
+    """The README's ``mim train/test`` arguments (after ``mim``)."""
+    if tool == 'train':
+        args = ['train', task.package, config, '--work-dir', work_dir]
+    else:
+        args = ['test', task.package, config, '-C', checkpoint
+                ] + task.eval_args
+    args += ['--launcher', launcher]
+    if launcher == 'pytorch':
+        args += ['--gpus', '4']
+    elif launcher == 'slurm':
+        args += [
+            '--gpus', '16', '--gpus-per-node', '8', '--partition', PARTITION
+        ]
+    return args + list(extra)
+
+
+def script_args(task, tool, launcher, config, work_dir, checkpoint):
+    """What mim passes to the toolbox script for :func:`readme_command`."""
+    if tool == 'train':
+        return [config, '--launcher', launcher, '--work-dir', work_dir]
+    return [config, checkpoint, '--launcher', launcher] + task.eval_args
+
+
+def mim_executable():
+    """``mim`` as the README runs it: the console script of this Python."""
+    pytest.importorskip('mim')
+    script = Path(sys.executable).with_name('mim')
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, '-m', 'mim']
+
+
+def project_env(**extra):
+    """The environment of a shell after ``export PYTHONPATH=$(pwd)``."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(('SLURM_', 'MASTER_', 'TORCHELASTIC_')) and
+        k not in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'LOCAL_WORLD_SIZE')
+    }
+    env['PYTHONPATH'] = os.pathsep.join(
+        [str(PROJECT_ROOT)] +
+        [p for p in env.get('PYTHONPATH', '').split(os.pathsep) if p])
+    env.update(extra)
+    return env
+
+
+def run(args, cwd, env, timeout):
+    result = subprocess.run(args,
+                            cwd=cwd,
+                            env=env,
+                            capture_output=True,
+                            text=True,
+                            timeout=timeout)
+    result.output = result.stdout + result.stderr
+    return result
+
+
+def assert_no_click_sentinel(output):
+    """Fail with the fix when click leaks its UNSET sentinel into mim.
+
+    mim 0.3.9's ``CustomCommand.parse_args`` copies an old click's, which
+    lacks the step that click >= 8.3.1 relies on to turn the sentinel of
+    an option left out into None: ``--launcher slurm`` without
+    ``--srun-args`` then dies in ``srun_args.split()``.
+    """
+    if "'Sentinel' object" in output:
+        import click
+        pytest.fail(
+            f'click {click.__version__} passes its sentinel to mim for '
+            'options left out (here --srun-args): the README commands need '
+            'click<8.3.1 (mim 0.3.9 copies the parse_args of an older '
+            'click)\n' + output[-3000:])
+
+
+def assert_stopped_at_set_device(result, init_function):
+    """Assert that the run failed exactly at mmcv's set_device call.
+
+    Without a GPU ``torch.cuda.device_count()`` is 0 and mmcv's
+    ``_init_dist_pytorch`` / ``_init_dist_slurm`` fail on
+    ``torch.cuda.set_device(rank % num_gpus)``, before any process group
+    exists: everything before it (mim, the launcher, argparse, the config
+    and its ``custom_imports``) ran.
+    """
+    assert torch.cuda.device_count() == 0
+    assert_no_click_sentinel(result.output)
+    assert result.returncode != 0, result.output
+    assert 'unrecognized arguments' not in result.output, result.output
+    pattern = (r'File "[^"]*mmcv[\\/]runner[\\/]dist_utils\.py", line \d+, '
+               rf'in init_dist\n.*\n(?:[ \t]*[~^]+[ \t]*\n)?'
+               r'\s*File "[^"]*mmcv[\\/]runner[\\/]dist_utils\.py", line '
+               rf'\d+, in {init_function}\n'
+               r'\s*torch\.cuda\.set_device\(.*\n'
+               r'(?:[ \t]*[~^]+[ \t]*\n)?'
+               r'ZeroDivisionError: integer modulo by zero')
+    assert re.search(pattern, result.output), result.output[-6000:]
+
+
+# ---------------------------------------------------------------------------
+# Fixtures
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope='module')
+def workspace(tmp_path_factory):
+    """A folder to run the commands from: ``configs`` links to the project's.
+
+    The configs name their data relative to the working folder
+    (``data/toy/...``), so :func:`toy_data` writes it here.
+    """
+    root = tmp_path_factory.mktemp('workspace')
+    (root / 'configs').symlink_to(PROJECT_ROOT / 'configs',
+                                  target_is_directory=True)
+    return root
+
+
+@pytest.fixture(scope='module')
+def toy_data(workspace):
+    """Write the toy data of a task into the workspace, once."""
+    done = set()
+
+    def make(task):
+        if task.name not in done:
+            result = run([
+                sys.executable,
+                str(PROJECT_ROOT / 'tools' / 'make_toy_data.py'), '--out',
+                str(workspace / 'data' / 'toy'), '--tasks', task.name
+            ],
+                         cwd=workspace,
+                         env=project_env(),
+                         timeout=600)
+            assert result.returncode == 0, result.output
+            done.add(task.name)
+
+    return make
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory):
+    """Build a task's smoke model and save it as a checkpoint, once.
+
+    Untrained weights are enough for ``mim test`` to run; ``meta`` holds
+    the classes (and palette) as the toolboxes' own checkpoints do.
+    """
+    from mmcv import Config
+    from mmcv.runner import save_checkpoint
+    folder = tmp_path_factory.mktemp('checkpoints')
+    made = {}
+
+    def make(task):
+        if task.name not in made:
+            module, builder = task.builder
+            build = getattr(pytest.importorskip(module), builder)
+            cfg = Config.fromfile(str(PROJECT_ROOT / smoke_config(task)))
+            model = build(cfg.model)
+            meta = dict(CLASSES=cfg.data.test.get('classes'))
+            if cfg.data.test.get('palette') is not None:
+                meta['PALETTE'] = cfg.data.test.palette
+            path = folder / f'{task.name}.pth'
+            save_checkpoint(model, str(path), meta=meta)
+            made[task.name] = str(path)
+        return made[task.name]
+
+    return make
+
+
+FAKE_SRUN = '''#!@PYTHON@
+"""A stand-in for Slurm's srun.
+
+Records its arguments (one JSON list a line in $FAKE_SRUN_LOG); with
+FAKE_SRUN_RUN=1 it then runs the command as the only task of a one-node,
+one-task job, with the environment Slurm gives such a task.
+"""
+import json
+import os
+import sys
+
+argv = sys.argv
+with open(os.environ['FAKE_SRUN_LOG'], 'a') as log:
+    log.write(json.dumps(argv) + '\\n')
+if os.environ.get('FAKE_SRUN_RUN') != '1':
+    sys.exit(0)
+
+TAKES_VALUE = ('-p', '--partition', '-J', '--job-name', '-n', '--ntasks',
+               '-N', '--nodes', '-c', '--cpus-per-task', '-t', '--time',
+               '-w', '--nodelist', '-x', '--exclude', '--gres', '--mem',
+               '-q', '--qos', '-A', '--account')
+options = dict()
+i = 1
+while i < len(argv) and argv[i].startswith('-'):
+    name, has_value, value = argv[i].partition('=')
+    if not has_value and name in TAKES_VALUE:
+        i += 1
+        value = argv[i]
+    options[name] = value
+    i += 1
+command = argv[i:]
+
+host = 'localhost'
+env = dict(os.environ)
+env.update(
+    SLURM_JOB_ID='4242', SLURM_JOBID='4242', SLURM_STEP_ID='0',
+    SLURM_PROCID='0', SLURM_LOCALID='0', SLURM_NODEID='0',
+    SLURM_NTASKS='1', SLURM_NPROCS='1', SLURM_NNODES='1',
+    SLURM_JOB_NUM_NODES='1', SLURM_TASKS_PER_NODE='1',
+    SLURM_NTASKS_PER_NODE='1',
+    SLURM_NODELIST=host, SLURM_JOB_NODELIST=host, SLURM_STEP_NODELIST=host,
+    SLURMD_NODENAME=host,
+    SLURM_CPUS_PER_TASK=options.get('--cpus-per-task', '1'),
+    SLURM_JOB_PARTITION=options.get('-p', options.get('--partition', '')),
+    SLURM_JOB_NAME=options.get('--job-name', options.get('-J', 'job')))
+os.execvpe(command[0], command, env)
+'''
+
+FAKE_SCONTROL = '''#!@PYTHON@
+"""A stand-in for ``scontrol show hostname(s) NODELIST`` (one node)."""
+import sys
+
+assert sys.argv[1:3] in (['show', 'hostname'], ['show', 'hostnames'])
+print('\\n'.join(sys.argv[3].split(',')))
+'''
+
+
+@pytest.fixture
+def fake_slurm(tmp_path):
+    """``srun`` and ``scontrol`` stand-ins first on ``PATH``.
+
+    Returns the environment to run mim in and the srun log's path.
+    """
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    for name, text in (('srun', FAKE_SRUN), ('scontrol', FAKE_SCONTROL)):
+        path = bin_dir / name
+        path.write_text(text.replace('@PYTHON@', sys.executable))
+        path.chmod(0o755)
+    log = tmp_path / 'srun.jsonl'
+    env = project_env(PATH=os.pathsep.join(
+        [str(bin_dir), os.environ.get('PATH', '')]),
+                      FAKE_SRUN_LOG=str(log),
+                      FAKE_SRUN_RUN='1')
+    return env, log
+
+
+def srun_calls(log):
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+# ---------------------------------------------------------------------------
+# 1. The command lines mim builds (mim in this process, nothing run)
+# ---------------------------------------------------------------------------
+
+
+def mim_in_process(monkeypatch, cwd, args):
+    """Run ``mim *args`` in this process; return the commands it ran."""
+    pytest.importorskip('mim')
+    from click.testing import CliRunner
+    from mim.cli import cli
+    calls = []
+
+    def check_call(cmd, env=None, **kwargs):
+        calls.append((list(cmd), env))
+        return 0
+
+    monkeypatch.setattr(subprocess, 'check_call', check_call)
+    monkeypatch.chdir(cwd)
+    result = CliRunner().invoke(cli, args)
+    assert_no_click_sentinel(repr(result.exception))
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert len(calls) == 1, calls
+    return calls[0]
+
+
+@pytest.mark.parametrize('tool', TOOLS)
+@pytest.mark.parametrize('task', TASKS, ids=TASK_IDS)
+def test_pytorch_command_line(monkeypatch, workspace, task, tool):
+    config = smoke_config(task)
+    cmd, env = mim_in_process(
+        monkeypatch, workspace,
+        readme_command(task, tool, 'pytorch', config, 'wd', 'ckpt.pth'))
+    port = env['MASTER_PORT']
+    assert 20000 <= int(port) <= 30000
+    assert normalized(cmd) == [
+        '<python>', '-m', 'torch.distributed.launch', '--nproc_per_node=4',
+        f'--master_port={port}',
+        toolbox_script(task, tool)
+    ] + script_args(task, tool, 'pytorch', config, 'wd', 'ckpt.pth')
+
+
+def slurm_command(task,
+                  tool,
+                  config,
+                  work_dir='wd',
+                  checkpoint='ckpt.pth',
+                  cpus_per_task=2,
+                  srun_args=None,
+                  extra=()):
+    """The srun command mim builds for :func:`readme_command` (slurm)."""
+    job_name = [f'--job-name={Path(config).stem}_{tool}']
+    return [
+        'srun', '-p', PARTITION, '--gres=gpu:8', '--ntasks=16',
+        '--ntasks-per-node=8', f'--cpus-per-task={cpus_per_task}',
+        '--kill-on-bad-exit=1'
+    ] + (srun_args or job_name) + [
+        '<python>', '-u', toolbox_script(task, tool)
+    ] + script_args(task, tool, 'slurm', config, work_dir, checkpoint
+                    ) + list(extra)
+
+
+@pytest.mark.parametrize('tool', TOOLS)
+@pytest.mark.parametrize('task', TASKS, ids=TASK_IDS)
+def test_slurm_command_line(monkeypatch, workspace, task, tool):
+    config = smoke_config(task)
+    cmd, env = mim_in_process(
+        monkeypatch, workspace,
+        readme_command(task, tool, 'slurm', config, 'wd', 'ckpt.pth'))
+    assert normalized(cmd) == slurm_command(task, tool, config)
+    # mmcv's slurm init reads the port from the environment srun passes on.
+    assert 20000 <= int(env['MASTER_PORT']) <= 30000
+
+
+@pytest.mark.parametrize('task', TASKS, ids=TASK_IDS)
+def test_slurm_cpus_per_task_srun_args_and_port(monkeypatch, workspace,
+                                                task):
+    config = smoke_config(task)
+    extra = [
+        '--cpus-per-task', '6', '--srun-args', '--mem=0 --time=1:00:00',
+        '--port', '29555'
+    ]
+    cmd, env = mim_in_process(
+        monkeypatch, workspace,
+        readme_command(task, 'train', 'slurm', config, 'wd', None, *extra))
+    srun_args = ['--mem=0', '--time=1:00:00', f'--job-name={Path(config).stem}_train']
+    assert normalized(cmd) == slurm_command(task,
+                                            'train',
+                                            config,
+                                            cpus_per_task=6,
+                                            srun_args=srun_args)
+    assert env['MASTER_PORT'] == '29555'
+
+
+@pytest.mark.parametrize('job_name', ['--job-name=mine', '-J mine'])
+@pytest.mark.parametrize('task', TASKS, ids=TASK_IDS)
+def test_slurm_job_name_from_srun_args(monkeypatch, workspace, task,
+                                       job_name):
+    config = smoke_config(task)
+    cmd, _ = mim_in_process(
+        monkeypatch, workspace,
+        readme_command(task, 'test', 'slurm', config, None, 'ckpt.pth',
+                       '--srun-args', job_name))
+    # Only ours: mim adds its own job name only when none is given.
+    assert normalized(cmd) == slurm_command(task,
+                                            'test',
+                                            config,
+                                            srun_args=job_name.split())
+
+
+# ---------------------------------------------------------------------------
+# 2. The commands run: Slurm through the srun stand-in
+# ---------------------------------------------------------------------------
+
+
+def run_slurm(task, tool, workspace, fake_slurm, checkpoint_path, extra=()):
+    """Run the README's slurm command through the srun stand-in."""
+    env, log = fake_slurm
+    config = smoke_config(task)
+    work_dir = str(workspace / 'work_dirs' / f'slurm_{task.name}')
+    extra = ['--cfg-options', *extra] if extra else []
+    args = readme_command(task, tool, 'slurm', config, work_dir,
+                          checkpoint_path, *extra)
+    result = run(mim_executable() + args, cwd=workspace, env=env, timeout=600)
+    assert_no_click_sentinel(result.output)
+    calls = srun_calls(log)
+    assert len(calls) == 1, result.output
+    assert Path(calls[0][0]).name == 'srun'
+    assert normalized(['srun'] + calls[0][1:]) == slurm_command(
+        task, tool, config, work_dir, checkpoint_path, extra=extra)
+    return result, work_dir
+
+
+@without_gpu
+@pytest.mark.parametrize('tool', TOOLS)
+@pytest.mark.parametrize('task', TASKS, ids=TASK_IDS)
+def test_slurm_job_runs_up_to_init_dist(workspace, fake_slurm, task, tool):
+    # The checkpoint is read after init_dist: its path is enough here.
+    result, _ = run_slurm(task, tool, workspace, fake_slurm,
+                          str(workspace / 'never-read.pth'))
+    assert_stopped_at_set_device(result, '_init_dist_slurm')
+
+
+@needs_gpu
+@pytest.mark.parametrize('task', TASKS, ids=TASK_IDS)
+def test_slurm_job_runs_on_gpu(workspace, fake_slurm, toy_data, checkpoint,
+                               task):
+    toy_data(task)
+    result, work_dir = run_slurm(task, 'train', workspace, fake_slurm, None,
+                                 task.short_schedule)
+    assert result.returncode == 0, result.output[-6000:]
+    assert 'Training finished successfully' in result.output
+    assert (Path(work_dir) / 'latest.pth').exists()
+    env, log = fake_slurm
+    log.unlink()
+    result, _ = run_slurm(task, 'test', workspace, fake_slurm,
+                          checkpoint(task))
+    assert result.returncode == 0, result.output[-6000:]
+    assert 'Testing finished successfully' in result.output
+
+
+# ---------------------------------------------------------------------------
+# 2. The commands run: --launcher pytorch through torch.distributed.launch
+# ---------------------------------------------------------------------------
+
+
+def run_pytorch(task, tool, workspace, checkpoint_path, extra=()):
+    """Run the README's pytorch command with ``--gpus 1``."""
+    config = smoke_config(task)
+    work_dir = str(workspace / 'work_dirs' / f'pytorch_{task.name}')
+    extra = ['--cfg-options', *extra] if extra else []
+    args = readme_command(task, tool, 'pytorch', config, work_dir,
+                          checkpoint_path, *extra)
+    args[args.index('--gpus') + 1] = '1'
+    result = run(mim_executable() + args,
+                 cwd=workspace,
+                 env=project_env(),
+                 timeout=600)
+    # The command mim printed before running it.
+    printed = re.search(r'(?:Training|Testing) command is (.*?)\. ?$',
+                        result.stdout, re.MULTILINE)
+    assert printed, result.output
+    port = re.search(r'Using port (\d+) ', result.stdout).group(1)
+    assert normalized(printed.group(1).split()) == [
+        '<python>', '-m', 'torch.distributed.launch', '--nproc_per_node=1',
+        f'--master_port={port}',
+        toolbox_script(task, tool)
+    ] + script_args(task, tool, 'pytorch', config, work_dir,
+                    checkpoint_path) + extra
+    return result, work_dir
+
+
+@without_gpu
+@pytest.mark.parametrize('tool', TOOLS)
+@pytest.mark.parametrize('task', TASKS, ids=TASK_IDS)
+def test_pytorch_launcher_runs_up_to_init_dist(workspace, task, tool):
+    # torch.distributed.launch passes --local-rank=0, which the toolbox
+    # script accepts only through sitecustomize.py: reaching init_dist
+    # shows that it did.
+    result, _ = run_pytorch(task, tool, workspace,
+                            str(workspace / 'never-read.pth'))
+    assert_stopped_at_set_device(result, '_init_dist_pytorch')
+
+
+@needs_gpu
+@pytest.mark.parametrize('task', TASKS, ids=TASK_IDS)
+def test_pytorch_launcher_runs_on_gpu(workspace, toy_data, checkpoint, task):
+    toy_data(task)
+    result, work_dir = run_pytorch(task, 'train', workspace, None,
+                                   task.short_schedule)
+    assert result.returncode == 0, result.output[-6000:]
+    assert 'Training finished successfully' in result.output
+    assert (Path(work_dir) / 'latest.pth').exists()
+    result, _ = run_pytorch(task, 'test', workspace, checkpoint(task))
+    assert result.returncode == 0, result.output[-6000:]
+    assert 'Testing finished successfully' in result.output
+
+
+# ---------------------------------------------------------------------------
+# 3. The single-GPU / CPU forms (--launcher none) with sitecustomize.py
+# ---------------------------------------------------------------------------
+
+PROBE_CONFIG = '''import json
+import os
+import sys
+
+print('PROBE ' + json.dumps(dict(
+    argv=sys.argv,
+    sitecustomize=getattr(sys.modules.get('sitecustomize'), '__file__',
+                          None))), flush=True)
+os._exit(0)
+'''
+
+SINGLE_FORMS = [
+{%- if 'cls' in tasks %}
+    ('cls', 'train', ['--gpus', '0'], ['--device', 'cpu']),
+{%- endif %}
+] + [(task.name, 'train', [], ['--gpus', '1']) for task in TASKS] + [
+    (task.name, 'test', [], []) for task in TASKS
+]
+
+
+@pytest.mark.parametrize('name, tool, options, passed', SINGLE_FORMS)
+def test_single_forms_reach_script_unchanged(workspace, name, tool, options,
+                                             passed):
+    """``mim train/test`` without a launcher: argv as mim built it.
+
+    ``sitecustomize.py`` runs in the script's process (``PYTHONPATH``) and
+    leaves its arguments alone: there is no ``--local-rank``. The probe
+    config prints them when the script loads it, then ends the process.
+    """
+    task = TASKS[TASK_IDS.index(name)]
+    probe = workspace / 'probe_config.py'
+    probe.write_text(PROBE_CONFIG)
+    args = readme_command(task, tool, 'none', probe.name, 'wd', 'ckpt.pth')
+    args = args[:args.index('--launcher')] + options
+    result = run(mim_executable() + args,
+                 cwd=workspace,
+                 env=project_env(),
+                 timeout=300)
+    assert result.returncode == 0, result.output
+    probed = json.loads(
+        re.search(r'^PROBE (.*)$', result.stdout, re.MULTILINE).group(1))
+    assert probed['sitecustomize'] == str(PROJECT_ROOT / 'sitecustomize.py')
+    assert probed['argv'] == [toolbox_script(task, tool)] + script_args(
+        task, tool, 'none', probe.name, 'wd', 'ckpt.pth') + passed
+{%- if 'cls' in tasks %}
+
+
+def test_single_form_cls_test_runs_on_cpu(workspace, toy_data, checkpoint):
+    """The README's ``mim test mmcls`` runs to its metrics, without GPU."""
+    task = TASKS[TASK_IDS.index('cls')]
+    toy_data(task)
+    args = readme_command(task, 'test', 'none', smoke_config(task), None,
+                          checkpoint(task))
+    args = args[:args.index('--launcher')]
+    result = run(mim_executable() + args,
+                 cwd=workspace,
+                 env=project_env(),
+                 timeout=600)
+    assert result.returncode == 0, result.output[-6000:]
+    assert 'accuracy_top-1' in result.output
+{%- endif %}

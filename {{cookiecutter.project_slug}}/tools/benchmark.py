@@ -1,0 +1,225 @@
+"""Speed of {{ cookiecutter.backbone_name }} beside mmcls's ConvNeXt and timm's ConvNeXt.
+
+Every model runs in the same process on the same device, and the models take
+turns step by step, so that a noisy machine slows them all alike. Reported:
+images per second (median step) for training steps (forward, backward,
+AdamW) and inference, in each combination of precision (fp32, bf16
+autocast), memory format (NCHW, channels_last) and, with ``--compile``,
+eager and ``torch.compile``; and the graph breaks torch.compile meets in
+{{ cookiecutter.backbone_name }}.
+
+Run from the project root::
+
+    PYTHONPATH=$(pwd) python tools/benchmark.py --device cpu \\
+        --batch-size 2 --img-size 64 --iters 2 --warmup 1
+    PYTHONPATH=$(pwd) python tools/benchmark.py --device cuda --compile
+"""
+import argparse
+import itertools
+import statistics
+import time
+
+import torch
+import torch._dynamo
+# mmcls's own ConvNeXt, from its module: the registry entry may be ours.
+from mmcls.models.backbones.convnext import ConvNeXt as MMClsConvNeXt
+
+from models.{{ cookiecutter.__backbone_module }} import {{ cookiecutter.backbone_name }}
+
+try:
+    import timm
+except ImportError:
+    timm = None
+
+MEMORY_FORMATS = {
+    'nchw': torch.contiguous_format,
+    'channels_last': torch.channels_last,
+}
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description='Benchmark the backbone beside the ConvNeXt of mmcls '
+        'and timm.')
+    parser.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--arch', default='tiny', help='the preset to build')
+    parser.add_argument('--batch-size', type=int, default=32)
+    parser.add_argument('--img-size', type=int, default=224)
+    parser.add_argument(
+        '--iters', type=int, default=10, help='timed steps per model')
+    parser.add_argument(
+        '--warmup', type=int, default=3, help='untimed steps per model')
+    parser.add_argument(
+        '--modes',
+        nargs='+',
+        choices=['train', 'infer'],
+        default=['train', 'infer'])
+    parser.add_argument(
+        '--precisions',
+        nargs='+',
+        choices=['fp32', 'bf16'],
+        default=['fp32', 'bf16'])
+    parser.add_argument(
+        '--formats',
+        nargs='+',
+        choices=list(MEMORY_FORMATS),
+        default=list(MEMORY_FORMATS))
+    parser.add_argument(
+        '--compile',
+        action='store_true',
+        help='also time torch.compile (minutes of compiling on a CPU)')
+    parser.add_argument(
+        '--references',
+        nargs='*',
+        choices=['mmcls', 'timm'],
+        default=['mmcls', 'timm'],
+        help='the ConvNeXts to compare with (timm only where installed)')
+    parser.add_argument(
+        '--threads', type=int, help='CPU threads (torch.set_num_threads)')
+    return parser.parse_args()
+
+
+def build_models(arch, references):
+    """Our backbone and the reference ConvNeXts, as classification trunks.
+
+    All return the pooled and normalized last-stage features.
+    """
+    reference_arch = arch if arch in MMClsConvNeXt.arch_settings else 'tiny'
+    models = {'ours': {{ cookiecutter.backbone_name }}(arch=arch)}
+    if 'mmcls' in references:
+        models['mmcls'] = MMClsConvNeXt(arch=reference_arch)
+    if 'timm' in references and timm is not None:
+        models['timm'] = timm.create_model(
+            f'convnext_{reference_arch}', pretrained=False, num_classes=0)
+    return models, reference_arch
+
+
+def count_graph_breaks(model, inputs):
+    """The graphs and graph breaks torch.compile meets in ``model``."""
+    torch._dynamo.reset()
+    explanation = torch._dynamo.explain(model)(inputs)
+    torch._dynamo.reset()
+    return explanation.graph_count, explanation.graph_break_count, [
+        str(reason.reason) for reason in explanation.break_reasons
+    ]
+
+
+def make_step(model, train, precision, device_type):
+    """One training step (with AdamW) or one inference batch."""
+
+    def autocast():
+        return torch.autocast(
+            device_type, dtype=torch.bfloat16, enabled=precision == 'bf16')
+
+    if not train:
+
+        def infer(inputs):
+            with torch.inference_mode(), autocast():
+                model(inputs)
+
+        return infer
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+
+    def train_step(inputs):
+        with autocast():
+            outs = model(inputs)
+        if isinstance(outs, torch.Tensor):
+            outs = (outs, )
+        sum(out.float().mean() for out in outs).backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    return train_step
+
+
+def time_steps(steps, inputs, iters, warmup, device):
+    """Median seconds per step of each model, the models taking turns."""
+    synchronize = torch.cuda.synchronize if device.type == 'cuda' else (
+        lambda: None)
+    for step in steps.values():
+        for _ in range(warmup):
+            step(inputs)
+    times = {name: [] for name in steps}
+    for _ in range(iters):
+        for name, step in steps.items():
+            synchronize()
+            start = time.perf_counter()
+            step(inputs)
+            synchronize()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def format_table(header, rows):
+    widths = [
+        max(len(str(row[i])) for row in [header] + rows)
+        for i in range(len(header))
+    ]
+    lines = [
+        ' | '.join(str(cell).rjust(width) for cell, width in zip(row, widths))
+        for row in [header] + rows
+    ]
+    lines.insert(1, '-+-'.join('-' * width for width in widths))
+    return '\n'.join(lines)
+
+
+def main():
+    args = parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    torch.manual_seed(0)
+    models, reference_arch = build_models(args.arch, args.references)
+    for model in models.values():
+        model.to(device)
+    names = list(models)
+    ours_name = type(models['ours']).__name__
+    device_name = torch.cuda.get_device_name(
+        device) if device.type == 'cuda' else 'cpu'
+    print(f'torch {torch.__version__} on {device_name}, '
+          f'{torch.get_num_threads()} threads; batch {args.batch_size} at '
+          f'{args.img_size}px; {ours_name} {args.arch!r} beside ConvNeXt '
+          f'{reference_arch!r} of {", ".join(names[1:]) or "none"}')
+
+    inputs = torch.randn(
+        args.batch_size, 3, args.img_size, args.img_size, device=device)
+    graphs, breaks, reasons = count_graph_breaks(models['ours'].eval(), inputs)
+    print(f'torch.compile of {ours_name}: {graphs} graph(s), {breaks} graph '
+          f'break(s){": " + "; ".join(reasons) if reasons else ""}')
+
+    backends = ['eager', 'compile'] if args.compile else ['eager']
+    rows = []
+    for mode, precision, memory_format, backend in itertools.product(
+            args.modes, args.precisions, args.formats, backends):
+        layout = MEMORY_FORMATS[memory_format]
+        steps = {}
+        for name, model in models.items():
+            model.to(memory_format=layout).train(mode == 'train')
+            runner = torch.compile(model) if backend == 'compile' else model
+            steps[name] = make_step(runner, mode == 'train', precision,
+                                    device.type)
+        seconds = time_steps(steps, inputs.contiguous(memory_format=layout),
+                             args.iters, args.warmup, device)
+        speed = {name: args.batch_size / seconds[name] for name in names}
+        row = [mode, precision, memory_format, backend]
+        row += [f'{speed[name]:.1f}' for name in names]
+        row += [
+            f'{speed["ours"] / speed[name]:.2f}' for name in names
+            if name != 'ours'
+        ]
+        rows.append(row)
+        print(' | '.join(row), flush=True)
+        if backend == 'compile':
+            torch._dynamo.reset()
+
+    header = ['mode', 'dtype', 'format', 'backend']
+    header += [f'{name} img/s' for name in names]
+    header += [f'ours/{name}' for name in names if name != 'ours']
+    print()
+    print(format_table(header, rows))
+
+
+if __name__ == '__main__':
+    main()
