@@ -41,6 +41,15 @@ def task_list(text):
     return [task for task in KNOWN_TASKS if task in words]
 
 
+def recorded_answers(context):
+    """The bake's context without this machine's paths, for replay files."""
+    return {
+        key: value
+        for key, value in dict(context).items()
+        if key not in ('_output_dir', '_repo_dir')
+    }
+
+
 class TemplateFilters(Extension):
 
     def __init__(self, environment):
@@ -49,4 +58,5 @@ class TemplateFilters(Extension):
             module_name=module_name,
             config_prefix=config_prefix,
             package_name=package_name,
-            task_list=task_list)
+            task_list=task_list,
+            recorded_answers=recorded_answers)

@@ -21,14 +21,19 @@ TASK_WORDS = {
     'det': ('mmdet', 'coco', 'Mask R-CNN', 'mask-rcnn'),
     'seg': ('mmseg', 'ade20k', 'ADEChallenge', 'UperNet', 'upernet'),
 }
-# mmcv's own base-variable syntax is meant to survive rendering.
-MMCV_BASE_VARIABLE = re.compile(r'\{\{\s*_base_\.\w+\s*\}\}')
+# Syntax of other tools that is meant to survive rendering: mmcv's base
+# variables in configs, GitHub Actions' expressions in workflows.
+KEPT_BRACES = re.compile(r'\{\{\s*_base_\.\w+\s*\}\}|\$\{\{[^{}]*\}\}')
 UNRENDERED = re.compile(r'\{\{|\}\}|\{%|%\}|\{#|#\}')
 
 
 def expected_files(tasks, module, prefix, convnext):
+    toy = prefix + ('-atto' if convnext else '-tiny')
     files = {
+        '.cookiecutter.json',
+        '.github/workflows/ci.yml',
         '.gitignore',
+        '.pre-commit-config.yaml',
         'README.md',
         'README_zh-CN.md',
         'data/README.md',
@@ -37,10 +42,12 @@ def expected_files(tasks, module, prefix, convnext):
         'models/torch2_compat.py',
         'requirements/openmmlab1x.txt',
         'requirements/tests.txt',
+        'setup.cfg',
         'sitecustomize.py',
         'tests/conftest.py',
         'tests/test_backbone.py',
         'tests/test_configs.py',
+        'tests/test_launchers.py',
         'tests/test_toy_data.py',
         'tests/test_torch2_compat.py',
         'tools/benchmark.py',
@@ -64,6 +71,7 @@ def expected_files(tasks, module, prefix, convnext):
             'configs/cls/_base_/schedules/imagenet_bs1024_adamw.py',
             f'configs/cls/{prefix}-tiny_1xb32_in1k.py',
             f'configs/cls/{prefix}-tiny_8xb128_in1k.py',
+            f'configs/cls/{toy}_toy-digits.py',
             'data/imagenet/README.md',
             'data/imagenet/meta/.gitkeep',
             'data/imagenet/train/.gitkeep',
@@ -78,6 +86,7 @@ def expected_files(tasks, module, prefix, convnext):
             'configs/det/_base_/models/mask-rcnn_fpn.py',
             'configs/det/_base_/schedules/schedule_1x.py',
             f'configs/det/mask-rcnn_{prefix}-tiny_fpn_fp16_ms-crop_3x_coco.py',
+            f'configs/det/mask-rcnn_{toy}_fpn_toy-shapes.py',
             'data/coco/README.md',
             'data/coco/annotations/.gitkeep',
             'data/coco/train2017/.gitkeep',
@@ -93,6 +102,7 @@ def expected_files(tasks, module, prefix, convnext):
             'configs/seg/_base_/schedules/schedule_160k.py',
             f'configs/seg/upernet_{prefix}-tiny_fp16_8xb2-160k_'
             'ade20k-512x512.py',
+            f'configs/seg/upernet_{toy}_toy-shapes.py',
             'data/ade/README.md',
             'data/ade/ADEChallengeData2016/annotations/.gitkeep',
             'data/ade/ADEChallengeData2016/images/.gitkeep',
@@ -145,10 +155,23 @@ def test_everything_is_rendered(baked):
     project = baked[0]
     for relative in project_files(project):
         text = (project / relative).read_text(encoding='utf-8')
-        text = MMCV_BASE_VARIABLE.sub('', text)
+        text = KEPT_BRACES.sub('', text)
         for number, line in enumerate(text.splitlines(), 1):
             assert not UNRENDERED.search(line), (
                 f'{relative}:{number} is not rendered: {line}')
+
+
+def test_lint_clean(baked):
+    """flake8, isort and yapf, with the project's own settings."""
+    project = baked[0]
+    for linter in (['flake8', '.'], ['isort', '--check-only', '--diff', '.'],
+                   ['yapf', '--diff', '--recursive', '.']):
+        run = subprocess.run([sys.executable, '-m'] + linter,
+                             cwd=project,
+                             capture_output=True,
+                             text=True)
+        assert run.returncode == 0 and not run.stdout.strip(), (
+            f'{linter[0]} findings:\n{run.stdout[-5000:]}{run.stderr[-2000:]}')
 
 
 def test_python_files_compile(baked):

@@ -259,6 +259,8 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
         [(1, 96, 56, 56), (1, 192, 28, 28), (1, 384, 14, 14), (1, 768, 7, 7)]
     """
     arch_settings = {
+        # timm's smallest ConvNeXt; the toy configs train it on a CPU.
+        'atto': dict(depths=[2, 2, 6, 2], channels=[40, 80, 160, 320]),
         'tiny': dict(depths=[3, 3, 9, 3], channels=[96, 192, 384, 768]),
         'small': dict(depths=[3, 3, 27, 3], channels=[96, 192, 384, 768]),
         'base': dict(depths=[3, 3, 27, 3], channels=[128, 256, 512, 1024]),

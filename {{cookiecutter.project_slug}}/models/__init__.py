@@ -1,16 +1,18 @@
 {%- set tasks = cookiecutter.__tasks.split(',') -%}
+{%- set exports = [(cookiecutter.__backbone_module, cookiecutter.backbone_name)] -%}
+{%- if 'det' in tasks or 'seg' in tasks -%}
+{%- set exports = exports + [('layer_decay_optimizer_constructor', 'BackboneLayerDecayOptimizerConstructor')] -%}
+{%- endif -%}
 # The configs import this package through ``custom_imports``; importing it
 # registers everything the configs refer to.
 from . import torch2_compat  # noqa: F401
-from .{{ cookiecutter.__backbone_module }} import {{ cookiecutter.backbone_name }}
-{%- if 'det' in tasks or 'seg' in tasks %}
-from .layer_decay_optimizer_constructor import \
-    BackboneLayerDecayOptimizerConstructor
+{%- for module, name in exports|sort %}
+{%- if (module ~ name)|length > 60 %}
+from .{{ module }} import \
+    {{ name }}
+{%- else %}
+from .{{ module }} import {{ name }}
 {%- endif %}
+{%- endfor %}
 
-__all__ = [
-    '{{ cookiecutter.backbone_name }}',
-{%- if 'det' in tasks or 'seg' in tasks %}
-    'BackboneLayerDecayOptimizerConstructor',
-{%- endif %}
-]
+__all__ = [{% for module, name in exports %}'{{ name }}'{{ ', ' if not loop.last }}{% endfor %}]

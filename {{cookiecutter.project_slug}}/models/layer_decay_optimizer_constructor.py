@@ -48,25 +48,24 @@ class BackboneLayerDecayOptimizerConstructor(DefaultOptimizerConstructor):
             else:
                 layer_id, num_layers = None, None
             no_decay = param.ndim == 1 or name.endswith('.bias')
-            groups.setdefault((layer_id, num_layers, no_decay),
-                              []).append((name, param))
+            group_key = (layer_id, num_layers, no_decay)
+            groups.setdefault(group_key, []).append((name, param))
 
-        max_layers = max((n for _, n, _ in groups if n is not None),
-                         default=1)
+        max_layers = max((n for _, n, _ in groups if n is not None), default=1)
         summary = {}
         for (layer_id, num_layers, no_decay), named in groups.items():
             if layer_id is None:
                 layer_id, num_layers = max_layers - 1, max_layers
             scale = decay_rate**(num_layers - layer_id - 1)
-            group_name = f'layer_{layer_id}_' + ('no_decay'
-                                                  if no_decay else 'decay')
-            params.append({
-                'params': [param for _, param in named],
-                'lr': self.base_lr * scale,
-                'weight_decay': 0. if no_decay else self.base_wd,
-                'lr_scale': scale,
-                'group_name': group_name,
-            })
+            decay = 'no_decay' if no_decay else 'decay'
+            group_name = f'layer_{layer_id}_{decay}'
+            params.append(
+                dict(
+                    params=[param for _, param in named],
+                    lr=self.base_lr * scale,
+                    weight_decay=0. if no_decay else (self.base_wd or 0.),
+                    lr_scale=scale,
+                    group_name=group_name))
             summary.setdefault(group_name, dict(lr_scale=scale, params=[]))
             summary[group_name]['params'] += [name for name, _ in named]
         rank, _ = get_dist_info()

@@ -129,9 +129,8 @@ def _checkpoint_needed():
 
 def _checkpoint_apply():
     ORIGINALS['checkpoint_weights_only'] = _current_local_loader()
-    mmcv_checkpoint.CheckpointLoader.register_scheme(prefixes='',
-                                                     loader=load_from_local,
-                                                     force=True)
+    mmcv_checkpoint.CheckpointLoader.register_scheme(
+        prefixes='', loader=load_from_local, force=True)
     # Callers that use the module-level function directly get it too.
     mmcv_checkpoint.load_from_local = load_from_local
 

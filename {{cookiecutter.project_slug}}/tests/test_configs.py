@@ -2,7 +2,9 @@
 """Every config loads, builds its model and runs a forward pass."""
 from pathlib import Path
 
+{% if 'det' in tasks -%}
 import numpy as np
+{% endif -%}
 import pytest
 import torch
 from mmcv import Config

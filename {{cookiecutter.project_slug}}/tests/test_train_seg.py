@@ -13,8 +13,8 @@ def test_shapes_train_and_test(try_it):
     train = try_it.command('mim train mmseg')
     output = try_it.run('mim train mmseg')
 {%- if 'cls' in tasks %}
-    assert re.search(r'load backbone\. in model from: work_dirs/\S+_toy-'
-                     r'digits/latest\.pth', output), output[-3000:]
+    loaded = r'load backbone\. in model from: work_dirs/\S+/latest\.pth'
+    assert re.search(loaded, output), output[-3000:]
 {%- endif %}
     work_dir = re.search(r'--work-dir (\S+)', train)[1]
     losses = train_losses(try_it.workspace / work_dir)

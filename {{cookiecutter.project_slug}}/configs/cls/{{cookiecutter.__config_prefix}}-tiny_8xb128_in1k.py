@@ -11,8 +11,7 @@ custom_imports = dict(imports=['models'], allow_failed_imports=False)
 
 backbone_arch = 'tiny'
 backbone_channels = (
-    backbone_module.{{ cookiecutter.backbone_name }}.arch_settings[backbone_arch]
-    ['channels'])
+    backbone_module.{{ cookiecutter.backbone_name }}.arch_settings[backbone_arch]['channels'])
 model = dict(
     backbone=dict(arch=backbone_arch),
     head=dict(in_channels=backbone_channels[-1]))

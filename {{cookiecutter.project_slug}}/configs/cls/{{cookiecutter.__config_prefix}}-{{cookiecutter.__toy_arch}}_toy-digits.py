@@ -12,8 +12,7 @@ _base_ = ['./{{ cookiecutter.__config_prefix }}-tiny_1xb32_in1k.py']
 {%- endif %}
 backbone_arch = '{{ cookiecutter.__toy_arch }}'
 backbone_channels = (
-    backbone_module.{{ cookiecutter.backbone_name }}.arch_settings[backbone_arch]
-    ['channels'])
+    backbone_module.{{ cookiecutter.backbone_name }}.arch_settings[backbone_arch]['channels'])
 classes = [f'digit_{i}' for i in range(10)]
 model = dict(
     backbone=dict(arch=backbone_arch),

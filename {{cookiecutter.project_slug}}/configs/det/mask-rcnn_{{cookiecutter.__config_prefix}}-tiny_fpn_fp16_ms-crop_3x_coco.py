@@ -25,8 +25,7 @@ pretrained = None
 
 backbone_arch = 'tiny'
 backbone_channels = (
-    backbone_module.{{ cookiecutter.backbone_name }}.arch_settings[backbone_arch]
-    ['channels'])
+    backbone_module.{{ cookiecutter.backbone_name }}.arch_settings[backbone_arch]['channels'])
 model = dict(
     backbone=dict(
         type='mmcls.{{ cookiecutter.backbone_name }}',

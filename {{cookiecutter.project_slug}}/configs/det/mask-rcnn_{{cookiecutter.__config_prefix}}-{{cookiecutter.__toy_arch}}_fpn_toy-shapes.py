@@ -1,11 +1,10 @@
 # The real Mask R-CNN config, shrunk to what the toy shapes (128 px, 3
 # classes, 48 images; `python tools/make_toy_data.py`) and a CPU need. Only
-# data, image scale, model width, batch, schedule and fp16 change.
+# data, image scale, model width, proposal counts, batch, schedule and fp16
+# change.
 import models.{{ cookiecutter.__backbone_module }} as backbone_module
 
-_base_ = [
-    './mask-rcnn_{{ cookiecutter.__config_prefix }}-tiny_fpn_fp16_ms-crop_3x_coco.py'
-]
+_base_ = ['./mask-rcnn_{{ cookiecutter.__config_prefix }}-tiny_fpn_fp16_ms-crop_3x_coco.py']
 
 {%- if cookiecutter.__toy_arch == 'atto' %}
 # ConvNeXt-atto (timm's smallest ConvNeXt): the design at a width that a CPU
@@ -13,27 +12,29 @@ _base_ = [
 {%- endif %}
 backbone_arch = '{{ cookiecutter.__toy_arch }}'
 backbone_channels = (
-    backbone_module.{{ cookiecutter.backbone_name }}.arch_settings[backbone_arch]
-    ['channels'])
-{%- if 'cls' in cookiecutter.__tasks.split(',') %}
+    backbone_module.{{ cookiecutter.backbone_name }}.arch_settings[backbone_arch]['channels'])
 
+{%- if 'cls' in cookiecutter.__tasks.split(',') %}
 # Start from the toy classification run of the README.
+pretrained = 'work_dirs/{{ cookiecutter.__config_prefix }}-{{ cookiecutter.__toy_arch }}_toy-digits/latest.pth'
+{%- else %}
+pretrained = None
+{%- endif %}
 model = dict(
     backbone=dict(
         arch=backbone_arch,
         init_cfg=dict(
-            type='Pretrained',
-            checkpoint='work_dirs/{{ cookiecutter.__config_prefix }}-{{ cookiecutter.__toy_arch }}_toy-digits/latest.pth',  # noqa: E501
-            prefix='backbone.')),
+            type='Pretrained', checkpoint=pretrained, prefix='backbone.')
+        if pretrained else None),
     neck=dict(in_channels=backbone_channels),
-    roi_head=dict(bbox_head=dict(num_classes=3), mask_head=dict(num_classes=3)))
-{%- else %}
-
-model = dict(
-    backbone=dict(arch=backbone_arch),
-    neck=dict(in_channels=backbone_channels),
-    roi_head=dict(bbox_head=dict(num_classes=3), mask_head=dict(num_classes=3)))
-{%- endif %}
+    roi_head=dict(
+        bbox_head=dict(num_classes=3), mask_head=dict(num_classes=3)),
+    # An image holds 1 to 3 shapes: a few proposals and sampled RoIs do.
+    train_cfg=dict(
+        rpn_proposal=dict(nms_pre=200, max_per_img=100),
+        rcnn=dict(sampler=dict(num=64))),
+    test_cfg=dict(
+        rpn=dict(nms_pre=200, max_per_img=100), rcnn=dict(max_per_img=20)))
 
 classes = ('square', 'circle', 'triangle')
 data_root = 'data/toy/coco/'

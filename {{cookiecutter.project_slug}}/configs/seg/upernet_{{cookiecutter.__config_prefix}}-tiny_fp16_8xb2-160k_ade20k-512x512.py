@@ -26,8 +26,7 @@ pretrained = None
 crop_size = (512, 512)
 backbone_arch = 'tiny'
 backbone_channels = (
-    backbone_module.{{ cookiecutter.backbone_name }}.arch_settings[backbone_arch]
-    ['channels'])
+    backbone_module.{{ cookiecutter.backbone_name }}.arch_settings[backbone_arch]['channels'])
 model = dict(
     backbone=dict(
         type='mmcls.{{ cookiecutter.backbone_name }}',

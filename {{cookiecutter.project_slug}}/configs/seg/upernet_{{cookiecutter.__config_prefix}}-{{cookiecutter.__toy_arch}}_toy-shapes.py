@@ -3,9 +3,7 @@
 # image scale, model width, batch, schedule and fp16 change.
 import models.{{ cookiecutter.__backbone_module }} as backbone_module
 
-_base_ = [
-    './upernet_{{ cookiecutter.__config_prefix }}-tiny_fp16_8xb2-160k_ade20k-512x512.py'
-]
+_base_ = ['./upernet_{{ cookiecutter.__config_prefix }}-tiny_fp16_8xb2-160k_ade20k-512x512.py']
 
 {%- if cookiecutter.__toy_arch == 'atto' %}
 # ConvNeXt-atto (timm's smallest ConvNeXt): the design at a width that a CPU
@@ -13,28 +11,25 @@ _base_ = [
 {%- endif %}
 backbone_arch = '{{ cookiecutter.__toy_arch }}'
 backbone_channels = (
-    backbone_module.{{ cookiecutter.backbone_name }}.arch_settings[backbone_arch]
-    ['channels'])
+    backbone_module.{{ cookiecutter.backbone_name }}.arch_settings[backbone_arch]['channels'])
 
 classes = ('background', 'square', 'circle', 'triangle')
 palette = [[0, 0, 0], [220, 20, 60], [0, 128, 255], [255, 200, 0]]
 crop_size = (64, 64)
-model = dict(
 {%- if 'cls' in cookiecutter.__tasks.split(',') %}
-    # Start from the toy classification run of the README.
+# Start from the toy classification run of the README.
+pretrained = 'work_dirs/{{ cookiecutter.__config_prefix }}-{{ cookiecutter.__toy_arch }}_toy-digits/latest.pth'
+{%- else %}
+pretrained = None
+{%- endif %}
+model = dict(
     backbone=dict(
         arch=backbone_arch,
         init_cfg=dict(
-            type='Pretrained',
-            checkpoint='work_dirs/{{ cookiecutter.__config_prefix }}-{{ cookiecutter.__toy_arch }}_toy-digits/latest.pth',  # noqa: E501
-            prefix='backbone.')),
-{%- else %}
-    backbone=dict(arch=backbone_arch),
-{%- endif %}
+            type='Pretrained', checkpoint=pretrained, prefix='backbone.')
+        if pretrained else None),
     decode_head=dict(
-        in_channels=backbone_channels,
-        num_classes=len(classes),
-        channels=128),
+        in_channels=backbone_channels, num_classes=len(classes), channels=128),
     auxiliary_head=dict(
         in_channels=backbone_channels[2],
         num_classes=len(classes),

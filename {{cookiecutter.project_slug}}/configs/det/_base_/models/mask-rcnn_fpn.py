@@ -4,11 +4,7 @@ model = dict(
     # The backbone and the FPN's in_channels are set by the configs from
     # the backbone's arch.
     backbone=dict(),
-    neck=dict(
-        type='FPN',
-        in_channels=None,
-        out_channels=256,
-        num_outs=5),
+    neck=dict(type='FPN', in_channels=None, out_channels=256, num_outs=5),
     rpn_head=dict(
         type='RPNHead',
         in_channels=256,
