@@ -78,7 +78,7 @@ def cruft(*args, cwd):
 def test_cruft_create_check_update(template_clone, tmp_path):
     out = tmp_path / 'out'
     out.mkdir()
-    created = cruft('create', f'git+file://{template_clone}', '--no-input',
+    created = cruft('create', f'file://{template_clone}', '--no-input',
                     '--extra-context', '{"backbone_name": "MyNet"}',
                     '--output-dir', str(out), cwd=tmp_path)
     assert created.returncode == 0, created.stdout + created.stderr
