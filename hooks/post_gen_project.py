@@ -76,6 +76,7 @@ def next_steps(tasks):
     first = tasks[0]
     config = FIRST_CONFIG[first].format(
         prefix=ANSWERS['config_prefix'], arch=ANSWERS['toy_arch'])
+    work_dir = 'work_dirs/' + Path(config).stem
     return '\n'.join([
         '',
         f'Created {ANSWERS["project_slug"]}/ for: {", ".join(tasks)}.',
@@ -84,9 +85,9 @@ def next_steps(tasks):
         '  bash tools/install.sh            # the OpenMMLab 1.x stack',
         '  export PYTHONPATH=$(pwd)',
         '  python tools/make_toy_data.py    # tiny datasets in data/toy/',
-        f'  mim train {TOOLBOX[first]} {config} --gpus 0'
-        if first == 'cls' else f'  mim train {TOOLBOX[first]} {config}',
-        'README.md lists the commands for real data, many GPUs and Slurm.',
+        f'  mim train {TOOLBOX[first]} {config} --work-dir {work_dir}',
+        'README.md has the rest of "Try it in 5 minutes" and the commands',
+        'for real data, many GPUs and Slurm.',
     ])
 
 

@@ -189,3 +189,30 @@ def test_configs_build_and_run(baked):
         cwd=project, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert ' passed' in run.stdout.splitlines()[-1]
+
+
+@pytest.mark.parametrize('tasks', ['cls,det,seg', 'seg', 'det cls'])
+def test_next_steps_are_the_readme_commands(template_root, tmp_path, capfd,
+                                            tasks):
+    from cookiecutter.main import cookiecutter
+    project = cookiecutter(
+        str(template_root),
+        no_input=True,
+        extra_context={'tasks': tasks},
+        output_dir=str(tmp_path))
+    printed = capfd.readouterr().out
+    readme = (tmp_path / project / 'README.md').read_text()
+    commands = [
+        line.strip() for line in printed.splitlines()
+        if line.strip().startswith(('bash ', 'python ', 'mim '))
+    ]
+    assert [c.split()[:3] for c in commands if c.startswith('mim')] == [[
+        'mim', 'train', {
+            'cls': 'mmcls',
+            'det': 'mmdet',
+            'seg': 'mmseg'
+        }[sorted(tasks.replace(',', ' ').split())[0]]
+    ]]
+    for command in commands:
+        command = command.split('  #')[0].strip()
+        assert command in readme, command

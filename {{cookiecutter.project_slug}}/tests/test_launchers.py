@@ -34,7 +34,6 @@ is written into the project.
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections import namedtuple
@@ -50,9 +49,8 @@ PARTITION = 'toy-partition'
 #: A task of this project: its toolbox, the arguments its ``mim test``
 #: takes in the README, where its builder is, and the ``--cfg-options`` that
 #: shorten the smoke config's schedule for a run on a GPU.
-Task = namedtuple('Task', [
-    'name', 'package', 'eval_args', 'builder', 'short_schedule'
-])
+Task = namedtuple(
+    'Task', ['name', 'package', 'eval_args', 'builder', 'short_schedule'])
 
 TASKS = [
 {%- if 'cls' in tasks %}
@@ -62,15 +60,17 @@ TASKS = [
 {%- endif %}
 {%- if 'det' in tasks %}
     Task('det', 'mmdet', ['--eval', 'bbox', 'segm'],
-         ('mmdet.models', 'build_detector'),
-         ['runner.max_epochs=1', 'evaluation.interval=1',
-          'model.backbone.init_cfg=None']),
+         ('mmdet.models', 'build_detector'), [
+             'runner.max_epochs=1', 'evaluation.interval=1',
+             'model.backbone.init_cfg=None'
+         ]),
 {%- endif %}
 {%- if 'seg' in tasks %}
     Task('seg', 'mmseg', ['--eval', 'mIoU'],
-         ('mmseg.models', 'build_segmentor'),
-         ['runner.max_iters=2', 'evaluation.interval=2',
-          'checkpoint_config.interval=2', 'model.backbone.init_cfg=None']),
+         ('mmseg.models', 'build_segmentor'), [
+             'runner.max_iters=2', 'evaluation.interval=2',
+             'checkpoint_config.interval=2', 'model.backbone.init_cfg=None'
+         ]),
 {%- endif %}
 ]
 TASK_IDS = [task.name for task in TASKS]
@@ -79,8 +79,9 @@ TOOLS = ['train', 'test']
 #: keep the file to a few minutes on a CPU, ``test`` for the first task only
 #: (the command lines of all are checked in this process, and each
 #: toolbox's test.py takes ``--local-rank`` in test_torch2_compat.py).
-RUNS = [pytest.param(task, 'train', id=f'{task.name}-train') for task in TASKS
-        ] + [pytest.param(TASKS[0], 'test', id=f'{TASKS[0].name}-test')]
+RUNS = [
+    pytest.param(task, 'train', id=f'{task.name}-train') for task in TASKS
+] + [pytest.param(TASKS[0], 'test', id=f'{TASKS[0].name}-test')]
 
 needs_gpu = pytest.mark.skipif(
     not HAS_GPU,
@@ -126,8 +127,7 @@ def normalized(argv):
     return ['<python>' if same_python(arg) else arg for arg in argv]
 
 
-def readme_command(task, tool, launcher, config, work_dir, checkpoint,
-                   *extra):
+def readme_command(task, tool, launcher, config, work_dir, checkpoint, *extra):
     """The README's ``mim train/test`` arguments (after ``mim``)."""
     if tool == 'train':
         args = ['train', task.package, config, '--work-dir', work_dir]
@@ -165,8 +165,8 @@ def project_env(**extra):
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(('SLURM_', 'MASTER_', 'TORCHELASTIC_')) and
-        k not in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'LOCAL_WORLD_SIZE')
+        if not k.startswith(('SLURM_', 'MASTER_', 'TORCHELASTIC_'))
+        and k not in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'LOCAL_WORLD_SIZE')
     }
     env['PYTHONPATH'] = os.pathsep.join(
         [str(PROJECT_ROOT)] +
@@ -176,12 +176,13 @@ def project_env(**extra):
 
 
 def run(args, cwd, env, timeout):
-    result = subprocess.run(args,
-                            cwd=cwd,
-                            env=env,
-                            capture_output=True,
-                            text=True,
-                            timeout=timeout)
+    result = subprocess.run(
+        args,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout)
     result.output = result.stdout + result.stderr
     return result
 
@@ -239,8 +240,8 @@ def workspace(tmp_path_factory):
     (``data/toy/...``), so :func:`toy_data` writes it here.
     """
     root = tmp_path_factory.mktemp('workspace')
-    (root / 'configs').symlink_to(PROJECT_ROOT / 'configs',
-                                  target_is_directory=True)
+    (root / 'configs').symlink_to(
+        PROJECT_ROOT / 'configs', target_is_directory=True)
     return root
 
 
@@ -364,10 +365,11 @@ def fake_slurm(tmp_path):
         path.write_text(text.replace('@PYTHON@', sys.executable))
         path.chmod(0o755)
     log = tmp_path / 'srun.jsonl'
-    env = project_env(PATH=os.pathsep.join(
-        [str(bin_dir), os.environ.get('PATH', '')]),
-                      FAKE_SRUN_LOG=str(log),
-                      FAKE_SRUN_RUN='1')
+    env = project_env(
+        PATH=os.pathsep.join([str(bin_dir),
+                              os.environ.get('PATH', '')]),
+        FAKE_SRUN_LOG=str(log),
+        FAKE_SRUN_RUN='1')
     return env, log
 
 
@@ -432,8 +434,8 @@ def slurm_command(task,
         '--kill-on-bad-exit=1'
     ] + (srun_args or job_name) + [
         '<python>', '-u', toolbox_script(task, tool)
-    ] + script_args(task, tool, 'slurm', config, work_dir, checkpoint
-                    ) + list(extra)
+    ] + script_args(task, tool, 'slurm', config, work_dir,
+                    checkpoint) + list(extra)
 
 
 @pytest.mark.parametrize('tool', TOOLS)
@@ -449,8 +451,7 @@ def test_slurm_command_line(monkeypatch, workspace, task, tool):
 
 
 @pytest.mark.parametrize('task', TASKS, ids=TASK_IDS)
-def test_slurm_cpus_per_task_srun_args_and_port(monkeypatch, workspace,
-                                                task):
+def test_slurm_cpus_per_task_srun_args_and_port(monkeypatch, workspace, task):
     config = smoke_config(task)
     extra = [
         '--cpus-per-task', '6', '--srun-args', '--mem=0 --time=1:00:00',
@@ -459,29 +460,25 @@ def test_slurm_cpus_per_task_srun_args_and_port(monkeypatch, workspace,
     cmd, env = mim_in_process(
         monkeypatch, workspace,
         readme_command(task, 'train', 'slurm', config, 'wd', None, *extra))
-    srun_args = ['--mem=0', '--time=1:00:00', f'--job-name={Path(config).stem}_train']
-    assert normalized(cmd) == slurm_command(task,
-                                            'train',
-                                            config,
-                                            cpus_per_task=6,
-                                            srun_args=srun_args)
+    srun_args = [
+        '--mem=0', '--time=1:00:00', f'--job-name={Path(config).stem}_train'
+    ]
+    assert normalized(cmd) == slurm_command(
+        task, 'train', config, cpus_per_task=6, srun_args=srun_args)
     assert env['MASTER_PORT'] == '29555'
 
 
 @pytest.mark.parametrize('job_name', ['--job-name=mine', '-J mine'])
 @pytest.mark.parametrize('task', TASKS, ids=TASK_IDS)
-def test_slurm_job_name_from_srun_args(monkeypatch, workspace, task,
-                                       job_name):
+def test_slurm_job_name_from_srun_args(monkeypatch, workspace, task, job_name):
     config = smoke_config(task)
     cmd, _ = mim_in_process(
         monkeypatch, workspace,
         readme_command(task, 'test', 'slurm', config, None, 'ckpt.pth',
                        '--srun-args', job_name))
     # Only ours: mim adds its own job name only when none is given.
-    assert normalized(cmd) == slurm_command(task,
-                                            'test',
-                                            config,
-                                            srun_args=job_name.split())
+    assert normalized(cmd) == slurm_command(
+        task, 'test', config, srun_args=job_name.split())
 
 
 # ---------------------------------------------------------------------------
@@ -547,10 +544,8 @@ def run_pytorch(task, tool, workspace, checkpoint_path, extra=()):
     args = readme_command(task, tool, 'pytorch', config, work_dir,
                           checkpoint_path, *extra)
     args[args.index('--gpus') + 1] = '1'
-    result = run(mim_executable() + args,
-                 cwd=workspace,
-                 env=project_env(),
-                 timeout=600)
+    result = run(
+        mim_executable() + args, cwd=workspace, env=project_env(), timeout=600)
     # The command mim printed before running it.
     printed = re.search(r'(?:Training|Testing) command is (.*?)\. ?$',
                         result.stdout, re.MULTILINE)
@@ -637,10 +632,8 @@ def test_single_forms_reach_script_unchanged(workspace, name, tool, options,
     probe.write_text(PROBE_CONFIG)
     args = readme_command(task, tool, 'none', probe.name, 'wd', 'ckpt.pth')
     args = args[:args.index('--launcher')] + options
-    result = run(mim_executable() + args,
-                 cwd=workspace,
-                 env=project_env(),
-                 timeout=300)
+    result = run(
+        mim_executable() + args, cwd=workspace, env=project_env(), timeout=300)
     assert result.returncode == 0, result.output
     probed = json.loads(
         re.search(r'^PROBE (.*)$', result.stdout, re.MULTILINE).group(1))
@@ -657,10 +650,8 @@ def test_single_form_cls_test_runs(workspace, toy_data, checkpoint):
     args = readme_command(task, 'test', 'none', smoke_config(task), None,
                           checkpoint(task))
     args = args[:args.index('--launcher')]
-    result = run(mim_executable() + args,
-                 cwd=workspace,
-                 env=project_env(),
-                 timeout=600)
+    result = run(
+        mim_executable() + args, cwd=workspace, env=project_env(), timeout=600)
     assert result.returncode == 0, result.output[-6000:]
     assert 'accuracy_top-1' in result.output
 {%- endif %}

@@ -1,0 +1,84 @@
+{%- set tasks = cookiecutter.__tasks.split(',') -%}
+"""The layer-decay constructor follows the backbone's own depths."""
+import pytest
+import torch
+from torch import nn
+
+from models import {{ cookiecutter.backbone_name }}
+
+OPTIMIZER_CFG = dict(
+    type='AdamW',
+    lr=1e-3,
+    weight_decay=0.05,
+    constructor='BackboneLayerDecayOptimizerConstructor',
+    paramwise_cfg=dict(decay_rate=0.5))
+
+
+class Model(nn.Module):
+
+    def __init__(self):
+        super().__init__()
+        self.backbone = {{ cookiecutter.backbone_name }}(
+            arch='{{ cookiecutter.__toy_arch }}', out_indices=(0, 1, 2, 3))
+        self.head = nn.Linear(8, 2)
+
+
+def groups_by_param(optimizer):
+    return {
+        id(param): group
+        for group in optimizer.param_groups for param in group['params']
+    }
+
+
+@pytest.mark.parametrize('toolbox', [
+{%- if 'det' in tasks %}
+    'mmdet.core',
+{%- endif %}
+{%- if 'seg' in tasks %}
+    'mmseg.core',
+{%- endif %}
+])
+def test_learning_rates_follow_layer_depth(toolbox):
+    build_optimizer = __import__(toolbox, fromlist=['build_optimizer'])
+    build_optimizer = build_optimizer.build_optimizer
+    model = Model()
+    optimizer = build_optimizer(model, OPTIMIZER_CFG)
+    groups = groups_by_param(optimizer)
+    params = [p for p in model.parameters() if p.requires_grad]
+    assert len(groups) == len(params)
+
+    depths = {}
+    for name, param in model.named_parameters():
+        group = groups[id(param)]
+        if name.startswith('backbone.'):
+            layer_id, num_layers = model.backbone.get_layer_depth(
+                name, prefix='backbone.')
+            depths[name] = layer_id
+        else:
+            layer_id, num_layers = num_layers - 1, num_layers
+        assert group['lr'] == pytest.approx(
+            1e-3 * 0.5**(num_layers - layer_id - 1)), name
+        expected_decay = 0. if param.ndim == 1 else 0.05
+        assert group['weight_decay'] == expected_decay, name
+
+    # The stem learns slowest, the head at the full rate.
+    assert min(depths.values()) == 0
+    assert groups[id(model.head.weight)]['lr'] == pytest.approx(1e-3)
+    stem = next(p for n, p in model.named_parameters()
+                if depths.get(n) == 0)
+    assert groups[id(stem)]['lr'] < groups[id(model.head.weight)]['lr']
+
+
+def test_frozen_parameters_are_left_out():
+    from mmcv.runner import build_optimizer
+    model = Model()
+    model.backbone = {{ cookiecutter.backbone_name }}(
+        arch='{{ cookiecutter.__toy_arch }}', frozen_stages=1)
+    model.train()
+    optimizer = build_optimizer(model, OPTIMIZER_CFG)
+    trainable = {id(p) for p in model.parameters() if p.requires_grad}
+    assert set(groups_by_param(optimizer)) == trainable
+    assert len(trainable) < len(list(model.parameters()))
+    loss = model.backbone(torch.rand(2, 3, 32, 32))[-1].mean()
+    loss.backward()
+    optimizer.step()
