@@ -35,8 +35,8 @@ model = dict(
 {%- if cookiecutter.__backbone_source == 'convnext' %}
         drop_path_rate=0.4,
         layer_scale_init_value=1.0,
-        gap_before_final_norm=False,
 {%- endif %}
+        gap_before_final_norm=False,
         init_cfg=dict(
             type='Pretrained', checkpoint=pretrained, prefix='backbone.')
         if pretrained else None),

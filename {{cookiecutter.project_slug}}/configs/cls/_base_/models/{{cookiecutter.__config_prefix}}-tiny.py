@@ -6,8 +6,8 @@ model = dict(
         out_indices=(-1, ),
 {%- if cookiecutter.__backbone_source == 'convnext' %}
         drop_path_rate=0.1,
-        gap_before_final_norm=True,
 {%- endif %}
+        gap_before_final_norm=True,
         init_cfg=[
             dict(
                 type='TruncNormal',
@@ -16,9 +16,6 @@ model = dict(
                 bias=0.),
             dict(type='Constant', layer=['LayerNorm'], val=1., bias=0.),
         ]),
-{%- if cookiecutter.__backbone_source == 'skeleton' %}
-    neck=dict(type='GlobalAveragePooling'),
-{%- endif %}
     head=dict(
         type='LinearClsHead',
         num_classes=1000,
