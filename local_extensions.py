@@ -30,9 +30,23 @@ def config_prefix(class_name):
 
 
 def package_name(text):
-    """``My Net Backbone!`` -> ``my_net_backbone``."""
+    """``My Net Backbone!`` -> ``my_net_backbone``: a valid package name."""
     slug = re.sub(r'[^0-9a-zA-Z]+', '_', str(text)).strip('_').lower()
-    return slug or 'backbone_project'
+    if not slug:
+        return 'backbone_project'
+    # A package name cannot start with a digit ("3D Net" -> project_3d_net).
+    return 'project_' + slug if slug[0].isdigit() else slug
+
+
+def folder_name(slug):
+    """A single folder name for the project, whatever the slug holds.
+
+    A valid slug comes out unchanged; an invalid one (refused by the pre-gen
+    hook) must still name one new folder inside the output directory, so
+    that cookiecutter's clean-up after the refusal leaves nothing behind.
+    """
+    name = re.sub(r'[^0-9A-Za-z_.-]', '_', str(slug))
+    return name if name.strip('.') else '_' + name
 
 
 def task_list(text):
@@ -58,5 +72,6 @@ class TemplateFilters(Extension):
             module_name=module_name,
             config_prefix=config_prefix,
             package_name=package_name,
+            folder_name=folder_name,
             task_list=task_list,
             recorded_answers=recorded_answers)

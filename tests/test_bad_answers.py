@@ -11,7 +11,6 @@ BAD_ANSWERS = [
     ({'backbone_name': 'Nét'}, "backbone_name 'Nét' is not a valid"),
     ({'backbone_name': 'class'}, "backbone_name 'class' is a Python keyword"),
     ({'backbone_name': 'My"Net\\'}, 'backbone_name \'My"Net\\\\\' is not a'),
-    ({'backbone_code': 'resnet'}, "backbone_code 'resnet' is not one of"),
     ({'tasks': ''}, "tasks '' is empty: choose any of cls, det, seg"),
     ({'tasks': ' , '}, "tasks ' , ' is empty: choose any of cls, det, seg"),
     ({'tasks': 'cls,pose'}, "tasks 'cls,pose' names unknown task(s) 'pose'"),
@@ -44,6 +43,19 @@ def test_bad_answer_is_refused(answers, message, template_root, tmp_path,
     assert message in errors[0]
     assert list(output.iterdir()) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ['out']
+
+
+def test_unknown_choice_is_refused_by_cookiecutter(template_root, tmp_path):
+    """Choice answers are checked by cookiecutter itself, before any hook."""
+    with pytest.raises(ValueError, match=r"resnet provided for choice "
+                       r"variable backbone_code, but the choices are "
+                       r"\['skeleton', 'convnext'\]"):
+        cookiecutter(
+            str(template_root),
+            no_input=True,
+            extra_context={'backbone_code': 'resnet'},
+            output_dir=str(tmp_path))
+    assert list(tmp_path.iterdir()) == []
 
 
 QUOTED = 'Quote " \' \\ back{% raw %}{{ not_jinja }}{% endraw %}'

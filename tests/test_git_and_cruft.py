@@ -91,7 +91,7 @@ def test_cruft_create_check_update(template_clone, tmp_path):
     assert cruft('check', cwd=project).returncode == 0
 
     # The template changes a file the user has not touched.
-    data_readme = template_clone / '{{cookiecutter.project_slug}}' / \
+    data_readme = template_clone / '{{cookiecutter.__project_folder}}' / \
         'data' / 'README.md'
     data_readme.write_text(data_readme.read_text() + '\nUpdated.\n')
     git('commit', '-qam', 'template update', cwd=template_clone)
