@@ -20,19 +20,19 @@ TASK_PATHS = {
     'cls': [
         'configs/cls',
         'data/imagenet',
-        'tools/toy_data/imagenet_digits.py',
+        'tools/toy_data/cls_imagenet_digits.py',
         'tests/test_train_cls.py',
     ],
     'det': [
         'configs/det',
         'data/coco',
-        'tools/toy_data/coco_shapes.py',
+        'tools/toy_data/det_coco_shapes.py',
         'tests/test_train_det.py',
     ],
     'seg': [
         'configs/seg',
         'data/ade',
-        'tools/toy_data/ade_shapes.py',
+        'tools/toy_data/seg_ade_shapes.py',
         'tests/test_train_seg.py',
     ],
 }

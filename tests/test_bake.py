@@ -15,11 +15,15 @@ TASK_SUBSETS = [
 BACKBONES = [('ConvNeXt', 'convnext'), ('MyNet', 'my_net')]
 COMBINATIONS = list(itertools.product(TASK_SUBSETS, BACKBONES))
 
-# Words that would betray a task the user did not choose.
+# Words that would betray a task the user did not choose. The OpenMMLab
+# stack itself (requirements, compatibility notes) is shared by all tasks.
 TASK_WORDS = {
-    'cls': ('in1k', 'data/imagenet', 'build_classifier', 'mim train mmcls'),
-    'det': ('mmdet', 'coco', 'Mask R-CNN', 'mask-rcnn'),
-    'seg': ('mmseg', 'ade20k', 'ADEChallenge', 'UperNet', 'upernet'),
+    'cls': ('configs/cls', 'data/imagenet', 'build_classifier',
+            'mim train mmcls', 'toy-digits', 'imagenet_digits'),
+    'det': ('configs/det', 'data/coco', 'build_detector', 'mim train mmdet',
+            'mask-rcnn', 'coco_shapes', 'instances_train2017'),
+    'seg': ('configs/seg', 'data/ade', 'build_segmentor', 'mim train mmseg',
+            'upernet', 'ade_shapes', 'ADEChallengeData2016'),
 }
 # Syntax of other tools that is meant to survive rendering: mmcv's base
 # variables in configs, GitHub Actions' expressions in workflows.
@@ -77,7 +81,7 @@ def expected_files(tasks, module, prefix, convnext):
             'data/imagenet/train/.gitkeep',
             'data/imagenet/val/.gitkeep',
             'tests/test_train_cls.py',
-            'tools/toy_data/imagenet_digits.py',
+            'tools/toy_data/cls_imagenet_digits.py',
         }
     if 'det' in tasks:
         files |= {
@@ -92,7 +96,7 @@ def expected_files(tasks, module, prefix, convnext):
             'data/coco/train2017/.gitkeep',
             'data/coco/val2017/.gitkeep',
             'tests/test_train_det.py',
-            'tools/toy_data/coco_shapes.py',
+            'tools/toy_data/det_coco_shapes.py',
         }
     if 'seg' in tasks:
         files |= {
@@ -107,7 +111,7 @@ def expected_files(tasks, module, prefix, convnext):
             'data/ade/ADEChallengeData2016/annotations/.gitkeep',
             'data/ade/ADEChallengeData2016/images/.gitkeep',
             'tests/test_train_seg.py',
-            'tools/toy_data/ade_shapes.py',
+            'tools/toy_data/seg_ade_shapes.py',
         }
     return files
 

@@ -6,6 +6,7 @@ from torch import nn
 
 from models import {{ cookiecutter.backbone_name }}
 
+ARCH = '{{ cookiecutter.__toy_arch }}'
 OPTIMIZER_CFG = dict(
     type='AdamW',
     lr=1e-3,
@@ -18,15 +19,15 @@ class Model(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.backbone = {{ cookiecutter.backbone_name }}(
-            arch='{{ cookiecutter.__toy_arch }}', out_indices=(0, 1, 2, 3))
+        self.backbone = {{ cookiecutter.backbone_name }}(arch=ARCH, out_indices=(0, 1, 2, 3))
         self.head = nn.Linear(8, 2)
 
 
 def groups_by_param(optimizer):
     return {
         id(param): group
-        for group in optimizer.param_groups for param in group['params']
+        for group in optimizer.param_groups
+        for param in group['params']
     }
 
 
@@ -64,16 +65,14 @@ def test_learning_rates_follow_layer_depth(toolbox):
     # The stem learns slowest, the head at the full rate.
     assert min(depths.values()) == 0
     assert groups[id(model.head.weight)]['lr'] == pytest.approx(1e-3)
-    stem = next(p for n, p in model.named_parameters()
-                if depths.get(n) == 0)
+    stem = next(p for n, p in model.named_parameters() if depths.get(n) == 0)
     assert groups[id(stem)]['lr'] < groups[id(model.head.weight)]['lr']
 
 
 def test_frozen_parameters_are_left_out():
     from mmcv.runner import build_optimizer
     model = Model()
-    model.backbone = {{ cookiecutter.backbone_name }}(
-        arch='{{ cookiecutter.__toy_arch }}', frozen_stages=1)
+    model.backbone = {{ cookiecutter.backbone_name }}(arch=ARCH, frozen_stages=1)
     model.train()
     optimizer = build_optimizer(model, OPTIMIZER_CFG)
     trainable = {id(p) for p in model.parameters() if p.requires_grad}

@@ -100,11 +100,12 @@ PALETTE = [[120, 120, 120], [180, 120, 120]]
 def numpy_meta_checkpoint(tmp_path):
     """A checkpoint like mmseg writes: numpy values in ``meta``."""
     path = tmp_path / 'iter_1.pth'
-    meta = dict(CLASSES=('background', 'thing'),
-                PALETTE=np.array(PALETTE, dtype=np.uint8),
-                hook_msgs=dict(best_score=np.float64(0.5)),
-                epoch=1,
-                iter=1)
+    meta = dict(
+        CLASSES=('background', 'thing'),
+        PALETTE=np.array(PALETTE, dtype=np.uint8),
+        hook_msgs=dict(best_score=np.float64(0.5)),
+        epoch=1,
+        iter=1)
     save_checkpoint(ToyModel(), str(path), meta=meta)
     return path
 
@@ -122,10 +123,8 @@ def test_checkpoint_load_checkpoint_reads_numpy_meta(numpy_meta_checkpoint):
         str(numpy_meta_checkpoint)) is compat.load_from_local
     model = ToyModel()
     saved = torch.load(numpy_meta_checkpoint, weights_only=False)['state_dict']
-    checkpoint = load_checkpoint(model,
-                                 str(numpy_meta_checkpoint),
-                                 map_location='cpu',
-                                 strict=True)
+    checkpoint = load_checkpoint(
+        model, str(numpy_meta_checkpoint), map_location='cpu', strict=True)
     np.testing.assert_array_equal(checkpoint['meta']['PALETTE'], PALETTE)
     assert checkpoint['meta']['hook_msgs']['best_score'] == 0.5
     torch.testing.assert_close(model.fc.weight, saved['fc.weight'])
@@ -135,11 +134,11 @@ def test_checkpoint_runner_resume_reads_numpy_meta(numpy_meta_checkpoint,
                                                    tmp_path):
     # ``--resume-from`` / ``auto_resume``: the runner's own resume path.
     model = ToyModel()
-    runner = EpochBasedRunner(model,
-                              optimizer=torch.optim.SGD(model.parameters(),
-                                                        lr=0.1),
-                              work_dir=str(tmp_path / 'work_dir'),
-                              logger=get_logger('test_torch2_compat'))
+    runner = EpochBasedRunner(
+        model,
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+        work_dir=str(tmp_path / 'work_dir'),
+        logger=get_logger('test_torch2_compat'))
     runner.resume(str(numpy_meta_checkpoint), resume_optimizer=False)
     assert runner.epoch == 1
     np.testing.assert_array_equal(runner.meta['PALETTE'], PALETTE)
@@ -154,10 +153,10 @@ def test_checkpoint_remote_path_needs_no_fix(numpy_meta_checkpoint, tmp_path):
     # http(s):// checkpoints go through torch.hub, whose ``weights_only``
     # default is still False; urllib also serves file:// URLs, which lets
     # the test run mmcv's ``load_from_http`` without a network.
-    checkpoint = mmcv_checkpoint.load_from_http(numpy_meta_checkpoint.as_uri(),
-                                                map_location='cpu',
-                                                model_dir=str(tmp_path /
-                                                              'hub'))
+    checkpoint = mmcv_checkpoint.load_from_http(
+        numpy_meta_checkpoint.as_uri(),
+        map_location='cpu',
+        model_dir=str(tmp_path / 'hub'))
     np.testing.assert_array_equal(checkpoint['meta']['PALETTE'], PALETTE)
 
 
@@ -245,10 +244,8 @@ def process_group(tmp_path_factory):
         yield
         return
     init_file = tmp_path_factory.mktemp('dist') / 'init'
-    dist.init_process_group('gloo',
-                            init_method=init_file.as_uri(),
-                            rank=0,
-                            world_size=1)
+    dist.init_process_group(
+        'gloo', init_method=init_file.as_uri(), rank=0, world_size=1)
     yield
     dist.destroy_process_group()
 
@@ -300,9 +297,8 @@ def test_mmddp_train_step_and_test_on_gpu(process_group):
     # DataContainer inputs reach the model only through mmcv's scatter, on
     # the GPU: both the scatter fix and the _run_ddp_forward fix.
     torch.cuda.set_device(0)
-    model = MMDistributedDataParallel(ToyModel().cuda(),
-                                      device_ids=[0],
-                                      broadcast_buffers=False)
+    model = MMDistributedDataParallel(
+        ToyModel().cuda(), device_ids=[0], broadcast_buffers=False)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     for _ in range(2):
         outputs = model.train_step(toy_batch(), optimizer)
@@ -418,12 +414,13 @@ def run_python(args, with_project, cwd, extra_env=None):
         paths.insert(0, str(PROJECT_ROOT))
     env['PYTHONPATH'] = os.pathsep.join(paths)
     env.update(extra_env or {})
-    return subprocess.run([sys.executable] + args,
-                          cwd=cwd,
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable] + args,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300)
 
 
 @pytest.mark.parametrize('package, tool, extra', TOOLBOX_SCRIPTS)

@@ -15,25 +15,31 @@ import sys
 import time
 from pathlib import Path
 
-#: Task name -> generator module in ``tools/toy_data/``, in run order.
-GENERATORS = {
-    'cls': 'imagenet_digits',
-    'det': 'coco_shapes',
-    'seg': 'ade_shapes',
-}
 GENERATOR_DIR = Path(__file__).resolve().parent / 'toy_data'
+
+
+def generators():
+    """Task name -> generator module name, found next to this script.
+
+    A generator module is named ``<task>_<what>.py`` (``cls_...``), so a
+    project simply has no module for a task it does not do.
+
+    Returns:
+        dict[str, str]: Sorted by task name.
+    """
+    return {
+        path.stem.split('_')[0]: path.stem
+        for path in sorted(GENERATOR_DIR.glob('*_*.py'))
+    }
 
 
 def available_tasks():
     """Tasks whose generator module exists next to this script.
 
     Returns:
-        list[str]: Task names, in the order of ``GENERATORS``.
+        list[str]: Task names, sorted.
     """
-    return [
-        task for task, module in GENERATORS.items()
-        if (GENERATOR_DIR / f'{module}.py').is_file()
-    ]
+    return list(generators())
 
 
 def load_generator(task):
@@ -45,7 +51,7 @@ def load_generator(task):
     Returns:
         module: The module, with ``CLASSES`` and ``generate``.
     """
-    name = GENERATORS[task]
+    name = generators()[task]
     module_name = f'toy_data.{name}'
     if module_name in sys.modules:
         return sys.modules[module_name]
