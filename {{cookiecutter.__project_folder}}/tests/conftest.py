@@ -82,7 +82,10 @@ class TryIt:
             # Let the runner finish writing the checkpoint it announced.
             time.sleep(2)
         finally:
-            os.killpg(process.pid, signal.SIGKILL)
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # it had finished by itself
             process.wait()
 
 

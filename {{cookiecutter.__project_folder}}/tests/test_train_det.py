@@ -22,6 +22,6 @@ def test_shapes_train_and_test(try_it):
 
     output = try_it.run('mim test mmdet')
     for metric in ('bbox_mAP', 'segm_mAP'):
-        value = re.search(rf"'{metric}': ([\d.]+)", output)
+        value = re.search(rf"\('{metric}', ([\d.]+)\)", output)
         assert value, output[-3000:]
         assert 0.0 <= float(value[1]) <= 1.0
