@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -8,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,6 +66,53 @@ class TryIt:
         assert run.returncode == 0, f'`{command}` failed:\n' + \
             run.stdout[-5000:]
         return run.stdout
+
+    def work_dir(self, toolbox):
+        """The ``--work-dir`` of the README's ``mim train <toolbox>``."""
+        command = self.command(f'mim train {toolbox}')
+        return re.search(r'--work-dir (\S+)', command)[1]
+
+    def train(self, toolbox, finetunes=False):
+        """Run the README's ``mim train <toolbox>`` once; its losses.
+
+        Args:
+            toolbox (str): ``mmcls``, ``mmdet`` or ``mmseg``.
+            finetunes (bool): Whether the run must start from the
+                classification checkpoint of the README's first run.
+
+        Returns:
+            list[float]: The training losses of the run, in order.
+        """
+        output = self.run(f'mim train {toolbox}')
+        if finetunes:
+            loaded = r'load backbone\. in model from: work_dirs/\S+\.pth'
+            assert re.search(loaded, output), output[-3000:]
+        return train_losses(self.workspace / self.work_dir(toolbox))
+
+    def stop_and_resume(self, toolbox, stop_at, resume_until):
+        """Stop the README's training, then resume it with --resume-from.
+
+        Args:
+            toolbox (str): ``mmcls``, ``mmdet`` or ``mmseg``.
+            stop_at (str): The checkpoint after which the first run is
+                killed, e.g. ``epoch_2.pth``.
+            resume_until (str): The checkpoint after which the resumed run
+                is killed.
+
+        Returns:
+            tuple[dict]: The two checkpoints, loaded.
+        """
+        work_dir = f'work_dirs/{toolbox}-stopped'
+        command = self.command(f'mim train {toolbox}').replace(
+            self.work_dir(toolbox), work_dir)
+        self.stop_when(command, f'{work_dir}/{stop_at}')
+        self.stop_when(f'{command} --resume-from {work_dir}/{stop_at}',
+                       f'{work_dir}/{resume_until}')
+        return tuple(
+            torch.load(
+                self.workspace / work_dir / name,
+                map_location='cpu',
+                weights_only=False) for name in (stop_at, resume_until))
 
     def stop_when(self, command, checkpoint, timeout=900):
         """Start ``command`` and kill it once ``checkpoint`` is written."""

@@ -1,9 +1,5 @@
 {%- set tasks = cookiecutter.__tasks.split(',') -%}
 """The README's segmentation commands train, evaluate and resume."""
-import re
-
-import torch
-from conftest import train_losses
 
 
 def summary_metric(output, name):
@@ -19,16 +15,9 @@ def summary_metric(output, name):
 
 def test_shapes_train_and_test(try_it):
 {%- if 'cls' in tasks %}
-    try_it.run('mim train mmcls')
+    try_it.train('mmcls')
 {%- endif %}
-    train = try_it.command('mim train mmseg')
-    output = try_it.run('mim train mmseg')
-{%- if 'cls' in tasks %}
-    loaded = r'load backbone\. in model from: work_dirs/\S+/latest\.pth'
-    assert re.search(loaded, output), output[-3000:]
-{%- endif %}
-    work_dir = re.search(r'--work-dir (\S+)', train)[1]
-    losses = train_losses(try_it.workspace / work_dir)
+    losses = try_it.train('mmseg', finetunes={{ 'cls' in tasks }})
     assert min(losses[-3:]) < max(losses[:3])
 
     output = try_it.run('mim test mmseg')
@@ -37,19 +26,9 @@ def test_shapes_train_and_test(try_it):
 
 def test_resume_continues_iteration_and_optimizer(try_it):
 {%- if 'cls' in tasks %}
-    try_it.run('mim train mmcls')
+    try_it.train('mmcls')
 {%- endif %}
-    train = try_it.command('mim train mmseg')
-    work_dir = re.search(r'--work-dir (\S+)', train)[1]
-    stopped = train.replace(work_dir, 'work_dirs/seg-stopped')
-    try_it.stop_when(stopped, 'work_dirs/seg-stopped/iter_30.pth')
-    try_it.stop_when(
-        stopped + ' --resume-from work_dirs/seg-stopped/iter_30.pth',
-        'work_dirs/seg-stopped/iter_60.pth')
-    resumed = torch.load(
-        try_it.workspace / 'work_dirs/seg-stopped/iter_60.pth',
-        map_location='cpu',
-        weights_only=False)
+    _, resumed = try_it.stop_and_resume('mmseg', 'iter_30.pth', 'iter_60.pth')
     assert resumed['meta']['iter'] == 60
     steps = {
         float(state['step'])
