@@ -225,3 +225,11 @@ def test_next_steps_are_the_readme_commands(template_root, tmp_path, capfd,
     for command in commands:
         command = command.split('  #')[0].strip()
         assert command in readme, command
+
+
+@pytest.mark.parametrize('spelling', ['Seg, CLS cls', 'seg cls', ' cls ,seg,'])
+def test_task_spellings(cookies, spelling):
+    result = cookies.bake(extra_context={'tasks': spelling})
+    assert result.exception is None, result.exception
+    assert project_files(result.project_path) == expected_files(
+        ['cls', 'seg'], 'convnext', 'convnext', convnext=True)
