@@ -2,7 +2,8 @@
 
 mmcv-full 1.7.2 (and with it mmcls 0.25, mmdet 2.28 and mmseg 0.30) was
 written against PyTorch 1.x. PyTorch 2.x changed three things under it that
-only show up at run time, inside ``mim train`` / ``mim test``:
+only show up at run time, inside ``mim train`` / ``mim test``, and one more
+run-time bug keeps the CPU runs of the README from resuming:
 
 * ``checkpoint_weights_only``: ``torch.load`` defaults to
   ``weights_only=True`` since PyTorch 2.6, and mmcv's local checkpoint loader
@@ -20,6 +21,11 @@ only show up at run time, inside ``mim train`` / ``mim test``:
   reads ``self._use_replicated_tensor_module``, which PyTorch 2.x removed,
   so every ``model(...)`` call of a distributed model (the evaluation in
   ``--launcher pytorch`` training and ``test.py``) fails.
+* ``iter_runner_resume_on_cpu``: ``IterBasedRunner.resume`` (mmseg's
+  runner) maps the checkpoint to ``torch.cuda.current_device()`` without
+  asking whether there is a GPU, so ``--resume-from`` of an iteration-based
+  run fails on a CPU. ``EpochBasedRunner`` (``BaseRunner.resume``) already
+  checks ``torch.cuda.is_available()``; this fix does the same.
 
 The configs load the ``models`` package through ``custom_imports`` and
 ``models/__init__.py`` imports this module first, so the fixes are in place
@@ -44,6 +50,7 @@ import numpy as np
 import torch
 from mmcv.parallel import MMDistributedDataParallel
 from mmcv.parallel import _functions as mmcv_parallel_functions
+from mmcv.runner import IterBasedRunner
 from mmcv.runner import checkpoint as mmcv_checkpoint
 from torch.nn.parallel import DistributedDataParallel
 
@@ -282,11 +289,47 @@ def _mmddp_apply():
 
 # ---------------------------------------------------------------------------
 
+
+def resume_assumes_cuda(resume):
+    """Whether a runner's ``resume`` asks for the CUDA device unguarded.
+
+    Args:
+        resume (callable): A runner's ``resume`` method.
+
+    Returns:
+        bool: True if it calls ``current_device`` but never ``is_available``.
+    """
+    names = _names_used(resume)
+    return 'current_device' in names and 'is_available' not in names
+
+
+def _iter_resume_needed():
+    return resume_assumes_cuda(IterBasedRunner.resume)
+
+
+def _iter_resume_apply():
+    original = IterBasedRunner.resume
+    ORIGINALS['iter_runner_resume_on_cpu'] = original
+
+    @functools.wraps(original)
+    def resume(self,
+               checkpoint,
+               resume_optimizer=True,
+               map_location='default'):
+        if map_location == 'default' and not torch.cuda.is_available():
+            map_location = 'cpu'
+        return original(self, checkpoint, resume_optimizer, map_location)
+
+    IterBasedRunner.resume = resume
+
+
 #: Every fix by name, in the order :func:`apply_all` applies them.
 FIXES = OrderedDict([
     ('checkpoint_weights_only', Fix(_checkpoint_needed, _checkpoint_apply)),
     ('scatter_int_stream', Fix(_scatter_needed, _scatter_apply)),
     ('mmddp_run_ddp_forward', Fix(_mmddp_needed, _mmddp_apply)),
+    ('iter_runner_resume_on_cpu', Fix(_iter_resume_needed,
+                                      _iter_resume_apply)),
 ])
 
 

@@ -23,7 +23,7 @@ from mmcv.parallel import (DataContainer, MMDataParallel,
 from mmcv.parallel import _functions as mmcv_parallel_functions
 from mmcv.parallel import collate
 from mmcv.parallel._functions import Scatter
-from mmcv.runner import CheckpointLoader, EpochBasedRunner
+from mmcv.runner import CheckpointLoader, EpochBasedRunner, IterBasedRunner
 from mmcv.runner import checkpoint as mmcv_checkpoint
 from mmcv.runner import load_checkpoint, save_checkpoint
 from mmcv.utils import get_logger
@@ -142,6 +142,47 @@ def test_checkpoint_runner_resume_reads_numpy_meta(numpy_meta_checkpoint,
     runner.resume(str(numpy_meta_checkpoint), resume_optimizer=False)
     assert runner.epoch == 1
     np.testing.assert_array_equal(runner.meta['PALETTE'], PALETTE)
+
+
+def iter_runner(work_dir):
+    model = ToyModel()
+    return IterBasedRunner(
+        model,
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9),
+        work_dir=str(work_dir),
+        logger=get_logger('test_torch2_compat'))
+
+
+@pytest.fixture
+def iter_checkpoint(tmp_path):
+    """A checkpoint as ``IterBasedRunner`` writes it, at iteration 30."""
+    runner = iter_runner(tmp_path / 'first')
+    runner._iter = 29  # the runner saves iteration ``_iter + 1``
+    first_param = next(runner.model.parameters())
+    runner.optimizer.state[first_param] = dict(
+        momentum_buffer=torch.ones(2, 4))
+    runner.save_checkpoint(str(tmp_path), filename_tmpl='iter_{}.pth')
+    assert torch.load(tmp_path / 'iter_30.pth')['meta']['iter'] == 29
+    return tmp_path / 'iter_30.pth'
+
+
+@pytest.mark.skipif(
+    torch.cuda.is_available(),
+    reason='upstream only fails without a GPU; this machine has one')
+def test_iter_resume_upstream_needs_cuda(iter_checkpoint, tmp_path):
+    original = upstream('iter_runner_resume_on_cpu')
+    with pytest.raises(RuntimeError):
+        original(iter_runner(tmp_path / 'resumed'), str(iter_checkpoint))
+
+
+def test_iter_resume_continues_iteration_and_optimizer(iter_checkpoint,
+                                                       tmp_path):
+    runner = iter_runner(tmp_path / 'resumed')
+    runner.resume(str(iter_checkpoint))
+    assert runner.iter == 29
+    [state] = runner.optimizer.state.values()
+    torch.testing.assert_close(state['momentum_buffer'].cpu(),
+                               torch.ones(2, 4))
 
 
 def test_checkpoint_missing_file_still_raises(tmp_path):

@@ -28,10 +28,13 @@ def test_resume_continues_iteration_and_optimizer(try_it):
 {%- if 'cls' in tasks %}
     try_it.train('mmcls')
 {%- endif %}
-    _, resumed = try_it.stop_and_resume('mmseg', 'iter_30.pth', 'iter_60.pth')
-    assert resumed['meta']['iter'] == 60
-    steps = {
-        float(state['step'])
-        for state in resumed['optimizer']['state'].values()
-    }
-    assert steps == {60.0}
+    at_stop, resumed = try_it.stop_and_resume('mmseg', 'iter_30.pth',
+                                              'iter_60.pth')
+    assert resumed['meta']['iter'] == at_stop['meta']['iter'] + 30
+    # SGD/AdamW count their steps per parameter: the resumed optimizer
+    # continues from the 30 steps of the stopped run.
+    for checkpoint, steps in ((at_stop, 30.0), (resumed, 60.0)):
+        assert {
+            float(state['step'])
+            for state in checkpoint['optimizer']['state'].values()
+        } == {steps}
