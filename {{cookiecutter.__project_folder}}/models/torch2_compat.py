@@ -26,6 +26,11 @@ run-time bug keeps the CPU runs of the README from resuming:
   asking whether there is a GPU, so ``--resume-from`` of an iteration-based
   run fails on a CPU. ``EpochBasedRunner`` (``BaseRunner.resume``) already
   checks ``torch.cuda.is_available()``; this fix does the same.
+* ``iter_runner_resume_repeats_iter``: ``IterBasedRunner`` saves
+  ``iter_k.pth`` with ``meta['iter'] = k - 1`` (its checkpoint hook runs
+  before the iteration counter moves on), and ``resume`` takes that number
+  as is, so a resumed run repeats iteration ``k`` with an optimizer that has
+  already taken that step. The fix resumes at iteration ``k``.
 
 The configs load the ``models`` package through ``custom_imports`` and
 ``models/__init__.py`` imports this module first, so the fixes are in place
@@ -323,6 +328,70 @@ def _iter_resume_apply():
     IterBasedRunner.resume = resume
 
 
+def resume_repeats_last_iter(runner_cls):
+    """Whether resuming ``iter_k.pth`` puts a runner back at ``k - 1``.
+
+    Args:
+        runner_cls (type): ``IterBasedRunner`` or a subclass.
+
+    Returns:
+        bool: True if the resumed runner would run iteration ``k`` again.
+    """
+    model = _ProbeModel()
+    with tempfile.TemporaryDirectory() as work_dir:
+        runner = runner_cls(
+            model,
+            optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+            work_dir=work_dir,
+            logger=_quiet_logger())
+        # What the checkpoint hook sees after the first iteration.
+        runner.save_checkpoint(work_dir, create_symlink=False)
+        resumed = runner_cls(
+            model,
+            optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+            work_dir=work_dir,
+            logger=_quiet_logger())
+        resumed.resume(osp.join(work_dir, 'iter_1.pth'), map_location='cpu')
+    return resumed.iter != 1
+
+
+class _ProbeModel(torch.nn.Linear):
+    """The smallest model an mmcv runner accepts."""
+
+    def __init__(self):
+        super().__init__(1, 1)
+
+    def train_step(self, *args, **kwargs):
+        raise NotImplementedError
+
+    val_step = train_step
+
+
+def _quiet_logger():
+    import logging
+    logger = logging.getLogger('torch2_compat.probe')
+    logger.setLevel(logging.ERROR)
+    return logger
+
+
+def _iter_resume_repeats_needed():
+    return resume_repeats_last_iter(IterBasedRunner)
+
+
+def _iter_resume_repeats_apply():
+    original = IterBasedRunner.resume
+    ORIGINALS['iter_runner_resume_repeats_iter'] = original
+
+    @functools.wraps(original)
+    def resume(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        # The checkpoint holds the state after iteration meta['iter'] + 1.
+        self._iter += 1
+        self._inner_iter += 1
+
+    IterBasedRunner.resume = resume
+
+
 #: Every fix by name, in the order :func:`apply_all` applies them.
 FIXES = OrderedDict([
     ('checkpoint_weights_only', Fix(_checkpoint_needed, _checkpoint_apply)),
@@ -330,6 +399,8 @@ FIXES = OrderedDict([
     ('mmddp_run_ddp_forward', Fix(_mmddp_needed, _mmddp_apply)),
     ('iter_runner_resume_on_cpu', Fix(_iter_resume_needed,
                                       _iter_resume_apply)),
+    ('iter_runner_resume_repeats_iter',
+     Fix(_iter_resume_repeats_needed, _iter_resume_repeats_apply)),
 ])
 
 

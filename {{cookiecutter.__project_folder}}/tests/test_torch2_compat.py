@@ -175,11 +175,18 @@ def test_iter_resume_upstream_needs_cuda(iter_checkpoint, tmp_path):
         original(iter_runner(tmp_path / 'resumed'), str(iter_checkpoint))
 
 
+def test_iter_resume_upstream_repeats_an_iteration(iter_checkpoint, tmp_path):
+    original = upstream('iter_runner_resume_repeats_iter')
+    runner = iter_runner(tmp_path / 'resumed')
+    original(runner, str(iter_checkpoint), map_location='cpu')
+    assert runner.iter == 29
+
+
 def test_iter_resume_continues_iteration_and_optimizer(iter_checkpoint,
                                                        tmp_path):
     runner = iter_runner(tmp_path / 'resumed')
     runner.resume(str(iter_checkpoint))
-    assert runner.iter == 29
+    assert runner.iter == 30  # the next iteration to run is the 31st
     [state] = runner.optimizer.state.values()
     torch.testing.assert_close(state['momentum_buffer'].cpu(),
                                torch.ones(2, 4))
