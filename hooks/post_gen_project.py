@@ -41,6 +41,7 @@ SHARED_PATHS = {
     ('det', 'seg'): [
         'models/layer_decay_optimizer_constructor.py',
         'tests/test_layer_decay_optimizer_constructor.py',
+        'tools/toy_data/shapes.py',
     ],
 }
 CONVNEXT_ONLY_PATHS = ['tests/test_convnext_parity.py']

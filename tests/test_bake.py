@@ -58,6 +58,7 @@ def expected_files(tasks, module, prefix, convnext):
         'tools/get_flops.py',
         'tools/install.sh',
         'tools/make_toy_data.py',
+        'tools/toy_data/__init__.py',
     }
     if convnext:
         files.add('tests/test_convnext_parity.py')
@@ -65,6 +66,7 @@ def expected_files(tasks, module, prefix, convnext):
         files |= {
             'models/layer_decay_optimizer_constructor.py',
             'tests/test_layer_decay_optimizer_constructor.py',
+            'tools/toy_data/shapes.py',
         }
     if 'cls' in tasks:
         files |= {

@@ -10,26 +10,30 @@ each under its own folder of ``--out``, removing that folder first::
 The same seed gives the same bytes on every run.
 """
 import argparse
+import importlib
 import importlib.util
 import sys
 import time
 from pathlib import Path
 
 GENERATOR_DIR = Path(__file__).resolve().parent / 'toy_data'
+#: The name the generators are imported under.
+PACKAGE = 'toy_data'
 
 
 def generators():
-    """Task name -> generator module name, found next to this script.
+    """Task name -> generator module name, found in ``tools/toy_data/``.
 
     A generator module is named ``<task>_<what>.py`` (``cls_...``), so a
-    project simply has no module for a task it does not do.
+    project simply has no module for a task it does not do, and the
+    package's helpers (``shapes.py``) are never taken for a task.
 
     Returns:
         dict[str, str]: Sorted by task name.
     """
     return {
         path.stem.split('_')[0]: path.stem
-        for path in sorted(GENERATOR_DIR.glob('*_*.py'))
+        for path in sorted(GENERATOR_DIR.glob('[a-z]*_*.py'))
     }
 
 
@@ -45,22 +49,24 @@ def available_tasks():
 def load_generator(task):
     """Import the generator module of ``task`` from ``tools/toy_data/``.
 
+    ``tools/toy_data`` is imported as the package ``toy_data`` from its
+    path, so this works whether or not ``tools/`` is on ``sys.path``.
+
     Args:
         task (str): One of :func:`available_tasks`.
 
     Returns:
-        module: The module, with ``CLASSES`` and ``generate``.
+        module: The module, with ``CLASSES``, ``FOLDER`` and ``generate``.
     """
-    name = generators()[task]
-    module_name = f'toy_data.{name}'
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name,
-                                                  GENERATOR_DIR / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
+    if PACKAGE not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            PACKAGE,
+            GENERATOR_DIR / '__init__.py',
+            submodule_search_locations=[str(GENERATOR_DIR)])
+        package = importlib.util.module_from_spec(spec)
+        sys.modules[PACKAGE] = package
+        spec.loader.exec_module(package)
+    return importlib.import_module(f'{PACKAGE}.{generators()[task]}')
 
 
 def _summary(module):

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from . import no_progress
+
 #: Class names, in label order.
 CLASSES = tuple(f'digit_{i}' for i in range(10))
 #: Name of the folder ``generate`` writes under ``out_dir``.
@@ -31,10 +33,6 @@ FOLDER = 'imagenet'
 IMAGE_SIZE = 32
 #: Number of validation images (the remaining ones are for training).
 NUM_VAL = 360
-
-
-def _no_progress(iterable, **kwargs):
-    return iterable
 
 
 def _split(labels, seed):
@@ -87,7 +85,7 @@ def generate(out_dir, seed=0, progress=None):
         ``classes``.
     """
     from sklearn.datasets import load_digits
-    progress = progress or _no_progress
+    progress = progress or no_progress
     root = Path(out_dir) / FOLDER
     if root.exists():
         shutil.rmtree(root)

@@ -16,15 +16,17 @@ needs ``classes=CLASSES`` (and the heads ``num_classes=3``): without it
 it looks for the 80 COCO names.
 """
 import json
-import math
 import shutil
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+from . import no_progress
+from .shapes import SHAPES, add_noise, distinct_colour, regular_polygon
+
 #: Category names; their COCO category ids are 1, 2, 3.
-CLASSES = ('square', 'circle', 'triangle')
+CLASSES = SHAPES
 #: Name of the folder ``generate`` writes under ``out_dir``.
 FOLDER = 'coco'
 #: Number of images in each split.
@@ -33,32 +35,12 @@ SPLITS = (('train2017', 48), ('val2017', 16))
 IMAGE_SIZE = 128
 #: Range of the shapes' circumradius, in pixels.
 RADIUS_RANGE = (10, 24)
-#: Vertices of the polygon that approximates a circle.
-CIRCLE_VERTICES = 24
-
-
-def _no_progress(iterable, **kwargs):
-    return iterable
 
 
 def _polygon(rng, label, radius, center):
-    """Vertices of one shape.
-
-    Args:
-        rng (np.random.Generator): Random generator (for the rotation).
-        label (int): Index of the shape in ``CLASSES``.
-        radius (float): Circumradius in pixels.
-        center (tuple[float, float]): Centre ``(x, y)`` in pixels.
-
-    Returns:
-        list[tuple[float, float]]: Vertices rounded to 0.1 pixel.
-    """
-    num = {0: 4, 1: CIRCLE_VERTICES, 2: 3}[label]
-    start = rng.uniform(0, 2 * math.pi)
-    angles = start + np.arange(num) * (2 * math.pi / num)
-    return [(round(center[0] + radius * math.cos(a),
-                   1), round(center[1] + radius * math.sin(a), 1))
-            for a in angles]
+    """The vertices of one shape, rounded to 0.1 pixel for the JSON."""
+    return [(round(x, 1), round(y, 1))
+            for x, y in regular_polygon(rng, label, radius, center)]
 
 
 def _area(points):
@@ -92,14 +74,6 @@ def _overlaps(box, boxes, margin=2):
     return False
 
 
-def _colour(rng, avoid, min_distance=160):
-    """A random RGB colour far enough (L1) from ``avoid``."""
-    while True:
-        colour = rng.integers(0, 256, size=3)
-        if np.abs(colour - avoid).sum() >= min_distance:
-            return colour
-
-
 def _draw_image(rng):
     """Draw one image and return it with its objects.
 
@@ -127,13 +101,10 @@ def _draw_image(rng):
                 break
         else:
             continue  # no free room left: keep fewer objects
-        colour = _colour(rng, background)
-        draw.polygon(points, fill=tuple(int(c) for c in colour))
+        draw.polygon(points, fill=distinct_colour(rng, background))
         objects.append((label, points))
         boxes.append(box)
-    pixels = np.asarray(image, dtype=np.float64)
-    pixels += rng.normal(0, 12, size=pixels.shape)
-    return np.rint(pixels).clip(0, 255).astype(np.uint8), objects
+    return add_noise(image, rng), objects
 
 
 def generate(out_dir, seed=0, progress=None):
@@ -153,7 +124,7 @@ def generate(out_dir, seed=0, progress=None):
         dict: ``root`` (Path written), ``counts`` (images per split) and
         ``classes``.
     """
-    progress = progress or _no_progress
+    progress = progress or no_progress
     root = Path(out_dir) / FOLDER
     if root.exists():
         shutil.rmtree(root)

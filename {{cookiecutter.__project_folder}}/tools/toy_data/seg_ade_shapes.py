@@ -25,15 +25,17 @@ mmseg 0.30's ``ADE20KDataset`` rejects ``classes`` that are not among its
 
 and ``num_classes=4`` in the decode heads.
 """
-import math
 import shutil
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+from . import no_progress
+from .shapes import SHAPES, add_noise, distinct_colour, regular_polygon
+
 #: Class names; label value ``k`` in the PNGs is ``CLASSES[k - 1]``.
-CLASSES = ('background', 'square', 'circle', 'triangle')
+CLASSES = ('background', ) + SHAPES
 #: A colour per class, for ``palette=`` and visualisation.
 PALETTE = ((0, 0, 0), (220, 20, 60), (0, 130, 200), (255, 200, 0))
 #: Name of the folder ``generate`` writes under ``out_dir``.
@@ -44,32 +46,6 @@ SPLITS = (('training', 64), ('validation', 16))
 IMAGE_SIZE = 64
 #: Range of the shapes' circumradius, in pixels.
 RADIUS_RANGE = (7, 16)
-#: Vertices of the polygon that approximates a circle.
-CIRCLE_VERTICES = 24
-
-
-def _no_progress(iterable, **kwargs):
-    return iterable
-
-
-def _polygon(rng, shape, radius, center):
-    """Vertices of a square (0), circle (1) or triangle (2).
-
-    Args:
-        rng (np.random.Generator): Random generator (for the rotation).
-        shape (int): 0 for a square, 1 for a circle, 2 for a triangle.
-        radius (float): Circumradius in pixels.
-        center (np.ndarray): Centre ``(x, y)`` in pixels.
-
-    Returns:
-        list[tuple[float, float]]: The vertices.
-    """
-    num = {0: 4, 1: CIRCLE_VERTICES, 2: 3}[shape]
-    start = rng.uniform(0, 2 * math.pi)
-    angles = start + np.arange(num) * (2 * math.pi / num)
-    return [(float(center[0] + radius * math.cos(a)),
-             float(center[1] + radius * math.sin(a))) for a in angles]
-
 
 def _draw_sample(rng):
     """Draw one image and its label map.
@@ -90,17 +66,10 @@ def _draw_sample(rng):
         shape = int(rng.integers(3))
         radius = rng.uniform(*RADIUS_RANGE)
         center = rng.uniform(radius / 2, IMAGE_SIZE - radius / 2, size=2)
-        points = _polygon(rng, shape, radius, center)
-        while True:
-            colour = rng.integers(0, 256, size=3)
-            if np.abs(colour - background).sum() >= 160:
-                break
-        draw_image.polygon(points, fill=tuple(int(c) for c in colour))
+        points = regular_polygon(rng, shape, radius, center)
+        draw_image.polygon(points, fill=distinct_colour(rng, background))
         draw_labels.polygon(points, fill=shape + 2)
-    pixels = np.asarray(image, dtype=np.float64)
-    pixels += rng.normal(0, 12, size=pixels.shape)
-    pixels = np.rint(pixels).clip(0, 255).astype(np.uint8)
-    return pixels, np.asarray(labels, dtype=np.uint8)
+    return add_noise(image, rng), np.asarray(labels, dtype=np.uint8)
 
 
 def generate(out_dir, seed=0, progress=None):
@@ -120,7 +89,7 @@ def generate(out_dir, seed=0, progress=None):
         dict: ``root`` (Path of ``ADEChallengeData2016``), ``counts``
         (images per split) and ``classes``.
     """
-    progress = progress or _no_progress
+    progress = progress or no_progress
     top = Path(out_dir) / FOLDER
     if top.exists():
         shutil.rmtree(top)
