@@ -47,6 +47,7 @@ IMAGE_SIZE = 64
 #: Range of the shapes' circumradius, in pixels.
 RADIUS_RANGE = (7, 16)
 
+
 def _draw_sample(rng):
     """Draw one image and its label map.
 
