@@ -10,18 +10,7 @@ _base_ = [
     './_base_/default_runtime.py',
 ]
 custom_imports = dict(imports=['models'], allow_failed_imports=False)
-{% if 'cls' in cookiecutter.__tasks.split(',') %}
-# The classification checkpoint this project trains (see README): the
-# backbone starts from it.
-pretrained = 'work_dirs/{{ cls_config }}/latest.pth'
-{%- elif cookiecutter.__backbone_source == 'convnext' %}
-# OpenMMLab's ImageNet-1k ConvNeXt-T checkpoint; its keys match this
-# backbone's.
-pretrained = 'https://download.openmmlab.com/mmclassification/v0/convnext/downstream/convnext-tiny_3rdparty_32xb128-noema_in1k_20220301-795e9634.pth'  # noqa: E501
-{%- else %}
-# Set a classification checkpoint of this backbone to start from it.
-pretrained = None
-{%- endif %}
+{% include 'configs/pretrained.py' %}
 
 backbone_arch = 'tiny'
 backbone_channels = (
