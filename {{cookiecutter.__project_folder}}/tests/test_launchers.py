@@ -23,7 +23,8 @@ The tests check, in three steps:
   ``nccl`` process group: on a machine without a GPU the tests assert that
   the run gets exactly there (past argparse, where ``--local-rank`` needs
   ``sitecustomize.py``, and past the config's ``custom_imports``); with a GPU
-  they run the toy configs to the end (a short training, then a test);
+  they run the toy configs to the end (a short training, then a test
+  of the checkpoint it saved, to its metrics);
 * that the single-GPU / CPU forms (``--launcher none``) reach the toolboxes'
   scripts with the arguments mim built, ``sitecustomize.py`` loaded.
 
@@ -47,26 +48,28 @@ HAS_GPU = torch.cuda.is_available()
 PARTITION = 'toy-partition'
 
 #: A task of this project: its toolbox, the arguments its ``mim test``
-#: takes in the README, where its builder is, and the ``--cfg-options`` that
-#: shorten the smoke config's schedule for a run on a GPU.
+#: takes in the README, what only its evaluation prints, where its builder
+#: is, and the ``--cfg-options`` that shorten the smoke config's schedule
+#: for a run on a GPU.
 Task = namedtuple(
-    'Task', ['name', 'package', 'eval_args', 'builder', 'short_schedule'])
+    'Task',
+    ['name', 'package', 'eval_args', 'metric', 'builder', 'short_schedule'])
 
 TASKS = [
 {%- if 'cls' in tasks %}
-    Task('cls', 'mmcls', ['--metrics', 'accuracy'],
+    Task('cls', 'mmcls', ['--metrics', 'accuracy'], 'accuracy_top-1',
          ('mmcls.models', 'build_classifier'),
          ['runner.max_epochs=1', 'evaluation.interval=1']),
 {%- endif %}
 {%- if 'det' in tasks %}
-    Task('det', 'mmdet', ['--eval', 'bbox', 'segm'],
+    Task('det', 'mmdet', ['--eval', 'bbox', 'segm'], 'bbox_mAP',
          ('mmdet.models', 'build_detector'), [
              'runner.max_epochs=1', 'evaluation.interval=1',
              'model.backbone.init_cfg=None'
          ]),
 {%- endif %}
 {%- if 'seg' in tasks %}
-    Task('seg', 'mmseg', ['--eval', 'mIoU'],
+    Task('seg', 'mmseg', ['--eval', 'mIoU'], 'aAcc',
          ('mmseg.models', 'build_segmentor'), [
              'runner.max_iters=2', 'evaluation.interval=2',
              'checkpoint_config.interval=2', 'model.backbone.init_cfg=None'
@@ -515,20 +518,20 @@ def test_slurm_job_runs_up_to_init_dist(workspace, fake_slurm, task, tool):
 
 @needs_gpu
 @pytest.mark.parametrize('task', TASKS, ids=TASK_IDS)
-def test_slurm_job_runs_on_gpu(workspace, fake_slurm, toy_data, checkpoint,
-                               task):
+def test_slurm_job_runs_on_gpu(workspace, fake_slurm, toy_data, task):
     toy_data(task)
     result, work_dir = run_slurm(task, 'train', workspace, fake_slurm, None,
                                  task.short_schedule)
     assert result.returncode == 0, result.output[-6000:]
     assert 'Training finished successfully' in result.output
-    assert (Path(work_dir) / 'latest.pth').exists()
+    trained = Path(work_dir) / 'latest.pth'
+    assert trained.exists()
     env, log = fake_slurm
     log.unlink()
-    result, _ = run_slurm(task, 'test', workspace, fake_slurm,
-                          checkpoint(task))
+    result, _ = run_slurm(task, 'test', workspace, fake_slurm, str(trained))
     assert result.returncode == 0, result.output[-6000:]
     assert 'Testing finished successfully' in result.output
+    assert task.metric in result.output, result.output[-6000:]
 
 
 # ---------------------------------------------------------------------------
@@ -573,16 +576,18 @@ def test_pytorch_launcher_runs_up_to_init_dist(workspace, task, tool):
 
 @needs_gpu
 @pytest.mark.parametrize('task', TASKS, ids=TASK_IDS)
-def test_pytorch_launcher_runs_on_gpu(workspace, toy_data, checkpoint, task):
+def test_pytorch_launcher_runs_on_gpu(workspace, toy_data, task):
     toy_data(task)
     result, work_dir = run_pytorch(task, 'train', workspace, None,
                                    task.short_schedule)
     assert result.returncode == 0, result.output[-6000:]
     assert 'Training finished successfully' in result.output
-    assert (Path(work_dir) / 'latest.pth').exists()
-    result, _ = run_pytorch(task, 'test', workspace, checkpoint(task))
+    trained = Path(work_dir) / 'latest.pth'
+    assert trained.exists()
+    result, _ = run_pytorch(task, 'test', workspace, str(trained))
     assert result.returncode == 0, result.output[-6000:]
     assert 'Testing finished successfully' in result.output
+    assert task.metric in result.output, result.output[-6000:]
 
 
 # ---------------------------------------------------------------------------
