@@ -122,10 +122,13 @@ def test_options_match_mmcls_with_gradients(options):
             msg=lambda message, name=name: f'{name}: {message}')
 
 
-def test_drop_path_matches_mmcls_with_same_seed():
+# With and without layer scale: the block folds both into one factor.
+@pytest.mark.parametrize('layer_scale_init_value', [1e-6, 0.])
+def test_drop_path_matches_mmcls_with_same_seed(layer_scale_init_value):
     reference, model = build_pair(
         arch=dict(depths=[2, 2, 2, 2], channels=[8, 16, 24, 32]),
-        drop_path_rate=0.5)
+        drop_path_rate=0.5,
+        layer_scale_init_value=layer_scale_init_value)
     reference.train()
     model.train()
     inputs = torch.randn(4, 3, 64, 64)
