@@ -2,11 +2,12 @@
 
 Every model runs in the same process on the same device, and the models take
 turns step by step, so that a noisy machine slows them all alike. Reported:
-images per second (median step) for training steps (forward, backward,
-AdamW) and inference, in each combination of precision (fp32, bf16
-autocast), memory format (NCHW, channels_last) and, with ``--compile``,
-eager and ``torch.compile``; and the graph breaks torch.compile meets in
-{{ cookiecutter.backbone_name }}.
+images per second (median step) and the speed ratios to the references
+(median and interquartile range of the per-round ratios) for training steps
+(forward, backward, AdamW) and inference, in each combination of precision
+(fp32, bf16 autocast), memory format (NCHW, channels_last) and, with
+``--compile``, eager and ``torch.compile``; and the graph breaks
+torch.compile meets in {{ cookiecutter.backbone_name }}.
 
 Run from the project root::
 
@@ -16,6 +17,7 @@ Run from the project root::
 """
 import argparse
 import itertools
+import random
 import statistics
 import time
 
@@ -135,21 +137,51 @@ def make_step(model, train, precision, device_type):
 
 
 def time_steps(steps, inputs, iters, warmup, device):
-    """Median seconds per step of each model, the models taking turns."""
+    """Seconds of every step of each model.
+
+    The models take turns, one step each per round, in an order shuffled
+    every round (seeded), so that a noisy machine and the order of the turns
+    slow them all alike.
+
+    Returns:
+        dict[str, list[float]]: Per model, the seconds of each round's step.
+    """
     synchronize = torch.cuda.synchronize if device.type == 'cuda' else (
         lambda: None)
     for step in steps.values():
         for _ in range(warmup):
             step(inputs)
+    order = list(steps)
+    shuffle = random.Random(0).shuffle
     times = {name: [] for name in steps}
     for _ in range(iters):
-        for name, step in steps.items():
+        shuffle(order)
+        for name in order:
             synchronize()
             start = time.perf_counter()
-            step(inputs)
+            steps[name](inputs)
             synchronize()
             times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(ts) for name, ts in times.items()}
+    return times
+
+
+def speed_ratio(ours, reference):
+    """How many times faster ``ours`` ran than ``reference``, round by round.
+
+    Args:
+        ours (list[float]): Seconds of our step in each round.
+        reference (list[float]): Seconds of the reference's step in the same
+            rounds.
+
+    Returns:
+        tuple[float, float, float]: The median of the per-round ratios and
+        their first and third quartiles (the spread the noise leaves).
+    """
+    ratios = [ref / own for own, ref in zip(ours, reference)]
+    if len(ratios) < 2:
+        return ratios[0], ratios[0], ratios[0]
+    low, median, high = statistics.quantiles(ratios, n=4, method='inclusive')
+    return median, low, high
 
 
 def format_table(header, rows):
@@ -200,15 +232,16 @@ def main():
             runner = torch.compile(model) if backend == 'compile' else model
             steps[name] = make_step(runner, mode == 'train', precision,
                                     device.type)
-        seconds = time_steps(steps, inputs.contiguous(memory_format=layout),
-                             args.iters, args.warmup, device)
-        speed = {name: args.batch_size / seconds[name] for name in names}
+        times = time_steps(steps, inputs.contiguous(memory_format=layout),
+                           args.iters, args.warmup, device)
         row = [mode, precision, memory_format, backend]
-        row += [f'{speed[name]:.1f}' for name in names]
         row += [
-            f'{speed["ours"] / speed[name]:.2f}' for name in names
-            if name != 'ours'
+            f'{args.batch_size / statistics.median(times[name]):.1f}'
+            for name in names
         ]
+        for name in names[1:]:
+            ratio, low, high = speed_ratio(times['ours'], times[name])
+            row.append(f'{ratio:.2f} ({low:.2f}-{high:.2f})')
         rows.append(row)
         print(' | '.join(row), flush=True)
         if backend == 'compile':
@@ -219,6 +252,8 @@ def main():
     header += [f'ours/{name}' for name in names if name != 'ours']
     print()
     print(format_table(header, rows))
+    print('img/s: median step; ours/X: median of the per-round speed ratios '
+          '(interquartile range)')
 
 
 if __name__ == '__main__':

@@ -1,0 +1,108 @@
+"""``tools/get_flops.py`` and ``tools/benchmark.py``, run as the README shows.
+
+Small inputs keep them to seconds on a CPU; what they print is checked
+against the model itself.
+"""
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from mmcv.cnn import get_model_complexity_info
+
+from models.{{ cookiecutter.__backbone_module }} import {{ cookiecutter.backbone_name }}
+
+ROOT = Path(__file__).resolve().parents[1]
+UNITS = {'': 1, 'K': 1e3, 'M': 1e6, 'G': 1e9}
+
+
+def run_tool(script, *args):
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join(
+        [str(ROOT)] +
+        [p for p in env.get('PYTHONPATH', '').split(os.pathsep) if p])
+    result = subprocess.run([sys.executable, f'tools/{script}', *args],
+                            cwd=ROOT,
+                            env=env,
+                            capture_output=True,
+                            text=True,
+                            timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    return result.stdout
+
+
+def printed_number(pattern, text):
+    """A number mmcv printed with a unit prefix, e.g. '4.47 GFLOPs'.
+
+    Returns:
+        pytest.approx: The number, within the rounding to 2 decimals.
+    """
+    match = re.search(pattern, text)
+    assert match, text
+    unit = UNITS[match.group(2) or '']
+    return pytest.approx(float(match.group(1)) * unit, abs=0.005 * unit)
+
+
+def test_get_flops_reports_the_model():
+    out = run_tool('get_flops.py', '--arch', 'tiny', '--shape', '224')
+    params = printed_number(r'Params: ([\d.]+) ([KMG]?)', out)
+    flops = printed_number(r'FLOPs: ([\d.]+) ([KMG]?)FLOPs', out)
+    model = {{ cookiecutter.backbone_name }}(arch='tiny').eval()
+    num_params = sum(p.numel() for p in model.parameters())
+    assert num_params == params
+{%- if cookiecutter.__backbone_source == 'convnext' %}
+    # The same counter on mmcls's ConvNeXt-T: the same network, the same
+    # multiply-adds (4.47 G at 224 px).
+    from mmcls.models.backbones.convnext import ConvNeXt as MMClsConvNeXt
+    reference = MMClsConvNeXt(arch='tiny')
+    reference.eval()
+    with torch.no_grad():
+        expected, _ = get_model_complexity_info(
+            reference, (3, 224, 224),
+            print_per_layer_stat=False,
+            as_strings=False)
+    assert expected == flops
+{%- else %}
+    with torch.no_grad():
+        expected, _ = get_model_complexity_info(
+            model, (3, 224, 224), print_per_layer_stat=False, as_strings=False)
+    assert expected == flops
+{%- endif %}
+
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location(
+        'benchmark', ROOT / 'tools' / 'benchmark.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_speed_ratio_pairs_the_rounds():
+    speed_ratio = load_benchmark().speed_ratio
+    assert speed_ratio([1.0, 2.0, 1.0], [2.0, 4.0, 2.0]) == (2.0, 2.0, 2.0)
+    # Round by round: a slow round slows both models and cancels out.
+    ratio, low, high = speed_ratio([1.0, 3.0, 1.0, 1.0], [1.0, 3.0, 2.0, 2.0])
+    assert (ratio, low, high) == (1.5, 1.0, 2.0)
+
+
+def test_benchmark_prints_a_table_with_ratios():
+    out = run_tool('benchmark.py', '--device', 'cpu', '--arch', 'tiny',
+                   '--batch-size', '2', '--img-size', '32', '--iters', '3',
+                   '--warmup', '1', '--precisions', 'fp32', '--formats',
+                   'nchw', '--references', 'mmcls')
+    assert re.search(
+        r'torch\.compile of {{ cookiecutter.backbone_name }}: \d+ graph\(s\), 0 graph '
+        r'break\(s\)', out), out
+    table = out[out.index(' mode | dtype'):]
+    rows = re.findall(
+        r'^ *(train|infer) \| +fp32 \| +nchw \| +eager \| +([\d.]+) \| '
+        r'+([\d.]+) \| +([\d.]+) \(([\d.]+)-([\d.]+)\)$', table, re.MULTILINE)
+    assert [row[0] for row in rows] == ['train', 'infer'], out
+    for _, ours, mmcls, ratio, low, high in rows:
+        assert float(ours) > 0 and float(mmcls) > 0
+        assert float(low) <= float(ratio) <= float(high)
