@@ -1,7 +1,8 @@
 """Jinja filters of the template: how answers become names in the project.
 
-The filters never raise: a bad answer is reported by ``hooks/pre_gen_project.py``
-with a clear message, so here it only has to render to something harmless.
+The filters never raise: a bad answer is reported, with a clear message, by
+``hooks/pre_gen_project.py``, so here it only has to render to something
+harmless.
 """
 import re
 

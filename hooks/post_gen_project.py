@@ -83,7 +83,7 @@ def next_steps(tasks):
         f'Created {ANSWERS["project_slug"]}/ for: {", ".join(tasks)}.',
         'Next steps:',
         f'  cd {ANSWERS["project_slug"]}',
-        '  bash tools/install.sh            # the OpenMMLab 1.x stack',
+        '  bash tools/install.sh -r requirements/tests.txt  # OpenMMLab 1.x',
         '  export PYTHONPATH=$(pwd)',
         '  python tools/make_toy_data.py    # tiny datasets in data/toy/',
         f'  mim train {TOOLBOX[first]} {config} --work-dir {work_dir}',

@@ -12,6 +12,26 @@ import sys
 
 KNOWN_TASKS = ('cls', 'det', 'seg')
 BACKBONE_CODES = ('skeleton', 'convnext')
+# The names mmcls 0.25 registers in its model registry, where the backbone
+# registers too. Taking one would replace mmcls's own model in every config
+# that names it; ConvNeXt is the one replacement this template intends.
+# tests/test_bad_answers.py compares this list with the installed mmcls.
+MMCLS_MODEL_NAMES = (
+    'AlexNet', 'AsymmetricLoss', 'CSPDarkNet', 'CSPResNeXt', 'CSPResNet',
+    'CSRAClsHead', 'ClsHead', 'Conformer', 'ConformerHead', 'ConvMixer',
+    'ConvNeXt', 'CrossEntropyLoss', 'DeiTClsHead', 'DenseNet',
+    'DistilledVisionTransformer', 'EfficientFormer', 'EfficientFormerClsHead',
+    'EfficientNet', 'FocalLoss', 'GeneralizedMeanPooling',
+    'GlobalAveragePooling', 'HRFuseScales', 'HRNet', 'HorNet',
+    'ImageClassifier', 'LabelSmoothLoss', 'LeNet5', 'LinearClsHead', 'MViT',
+    'MlpMixer', 'MobileNetV2', 'MobileNetV3', 'MultiLabelClsHead',
+    'MultiLabelLinearClsHead', 'PCPVT', 'PoolFormer', 'RegNet', 'RepMLPNet',
+    'RepVGG', 'Res2Net', 'ResNeSt', 'ResNeXt', 'ResNet', 'ResNetV1c',
+    'ResNetV1d', 'ResNet_CIFAR', 'SEResNeXt', 'SEResNet', 'SVT', 'SeesawLoss',
+    'ShuffleNetV1', 'ShuffleNetV2', 'StackedLinearClsHead', 'SwinTransformer',
+    'SwinTransformerV2', 'T2T_ViT', 'TIMMBackbone', 'TNT', 'VAN', 'VGG',
+    'VisionTransformer', 'VisionTransformerClsHead')
+REPLACEABLE_MMCLS_MODELS = ('ConvNeXt', )
 
 ANSWERS = json.loads(r'''{{ {
     'backbone_name': cookiecutter.backbone_name,
@@ -32,6 +52,11 @@ def check_backbone_name(name):
     if name in ('BaseModule', 'BaseBackbone', 'Module'):
         return (f'backbone_name {name!r} would shadow the base class it '
                 'derives from: choose another class name such as MyNet')
+    if name in MMCLS_MODEL_NAMES and name not in REPLACEABLE_MMCLS_MODELS:
+        return (f'backbone_name {name!r} is already a model of mmcls and '
+                'would replace it in its registry: choose another class name '
+                'such as MyNet (of mmcls\'s own names, only ConvNeXt may be '
+                'taken)')
     return None
 
 

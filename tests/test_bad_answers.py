@@ -1,4 +1,6 @@
-"""Bad answers fail in the pre-gen hook with one clear line, leaving nothing."""
+"""Bad answers fail in the pre-gen hook with one clear line, leave nothing."""
+import ast
+
 import pytest
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
@@ -11,6 +13,13 @@ BAD_ANSWERS = [
     ({'backbone_name': 'Nét'}, "backbone_name 'Nét' is not a valid"),
     ({'backbone_name': 'class'}, "backbone_name 'class' is a Python keyword"),
     ({'backbone_name': 'My"Net\\'}, 'backbone_name \'My"Net\\\\\' is not a'),
+    ({'backbone_name': 'match'}, "backbone_name 'match' is a Python keyword"),
+    ({'backbone_name': 'BaseBackbone'}, "backbone_name 'BaseBackbone' would "
+     'shadow the base class'),
+    ({'backbone_name': 'ResNet'}, "backbone_name 'ResNet' is already a model "
+     'of mmcls and would replace it'),
+    ({'backbone_name': 'LinearClsHead'}, "backbone_name 'LinearClsHead' is "
+     'already a model of mmcls'),
     ({'tasks': ''}, "tasks '' is empty: choose any of cls, det, seg"),
     ({'tasks': ' , '}, "tasks ' , ' is empty: choose any of cls, det, seg"),
     ({'tasks': 'cls,pose'}, "tasks 'cls,pose' names unknown task(s) 'pose'"),
@@ -20,6 +29,7 @@ BAD_ANSWERS = [
     ({'project_slug': '../escape'}, "project_slug '../escape' is not a"),
     ({'project_slug': 'a/b'}, "project_slug 'a/b' is not a valid folder"),
     ({'project_slug': '1project'}, "project_slug '1project' is not a"),
+    ({'project_slug': 'import'}, "project_slug 'import' is a Python keyword"),
 ]
 
 
@@ -75,3 +85,19 @@ def test_quotes_and_jinja_text_stay_text(template_root, tmp_path):
     readme = (tmp_path / 'quote_back_not_jinja' / 'README.md').read_text()
     assert project.endswith('quote_back_not_jinja')
     assert 'Quote " \' \\ back{{ not_jinja }}' in readme
+
+
+def test_refused_names_are_those_mmcls_registers(template_root):
+    """The hook's copy of mmcls's model names matches the installed mmcls.
+
+    The hook runs before anything is installed, so it cannot ask mmcls.
+    """
+    import mmcls.models  # noqa: F401 (registers the models)
+    from mmcls.models.builder import MODELS
+
+    hook = ast.parse((template_root / 'hooks/pre_gen_project.py').read_text())
+    names = next(
+        ast.literal_eval(node.value) for node in hook.body
+        if isinstance(node, ast.Assign)
+        and node.targets[0].id == 'MMCLS_MODEL_NAMES')
+    assert sorted(names) == sorted(MODELS.module_dict)

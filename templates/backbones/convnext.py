@@ -220,9 +220,12 @@ class ConvNeXtBlock(BaseModule):
         return torch.addcmul(shortcut, x, scale)
 
 
-# mmcls registers its own ConvNeXt; force=True lets this one take the name
-# when the backbone is called ConvNeXt.
+{% if cookiecutter.backbone_name == 'ConvNeXt' -%}
+# mmcls registers its own ConvNeXt; force=True lets this one take its place.
 @BACKBONES.register_module(force=True)
+{%- else -%}
+@BACKBONES.register_module()
+{%- endif %}
 class {{ cookiecutter.backbone_name }}(BaseBackbone):
     """{{ cookiecutter.backbone_name }} backbone (ConvNeXt).
 

@@ -79,9 +79,12 @@ class ResidualBlock(BaseModule):
         return x + self.drop_path(self.conv2(self.conv1(x)))
 
 
-# mmcls may already have a backbone of this name; force=True lets this one
-# take it.
+{% if cookiecutter.backbone_name == 'ConvNeXt' -%}
+# mmcls registers its own ConvNeXt; force=True lets this one take its place.
 @BACKBONES.register_module(force=True)
+{%- else -%}
+@BACKBONES.register_module()
+{%- endif %}
 class {{ cookiecutter.backbone_name }}(BaseBackbone):
     """{{ cookiecutter.backbone_name }} backbone.
 

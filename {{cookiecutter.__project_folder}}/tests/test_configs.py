@@ -1,5 +1,8 @@
 {%- set tasks = cookiecutter.__tasks.split(',') -%}
 """Every config loads, builds its model and runs a forward pass."""
+{%- if 'det' in tasks or 'seg' in tasks %}
+import argparse
+{%- endif %}
 from pathlib import Path
 
 {% if 'det' in tasks -%}
@@ -7,15 +10,26 @@ import numpy as np
 {% endif -%}
 import pytest
 import torch
-from mmcv import Config
+from mmcv import Config{% if 'det' in tasks or 'seg' in tasks %}, DictAction{% endif %}
+from mmcv.runner import build_optimizer
 
-CONFIG_ROOT = Path(__file__).resolve().parents[1] / 'configs'
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CONFIG_ROOT = PROJECT_ROOT / 'configs'
 
 
 def configs_of(task):
     configs = sorted((CONFIG_ROOT / task).glob('*.py'))
     assert configs, f'no configs in configs/{task}'
     return configs
+
+
+def check_optimizer(model, cfg):
+    """The config's optimizer builds and holds every trainable parameter."""
+    optimizer = build_optimizer(model, cfg.optimizer)
+    held = sum(param.numel() for group in optimizer.param_groups
+               for param in group['params'])
+    assert held == sum(param.numel() for param in model.parameters()
+                       if param.requires_grad)
 
 
 def load(config):
@@ -31,6 +45,7 @@ def test_cls_config(config):
     from mmcls.models import build_classifier
     cfg = load(config)
     model = build_classifier(cfg.model)
+    check_optimizer(model, cfg)
     imgs = torch.rand(2, 3, 64, 64)
     losses = model.forward_train(imgs, torch.tensor([0, 1]))
     assert torch.isfinite(losses['loss'])
@@ -49,6 +64,7 @@ def test_det_config(config):
     from mmdet.models import build_detector
     cfg = load(config)
     model = build_detector(cfg.model)
+    check_optimizer(model, cfg)
     img = torch.rand(1, 3, 128, 128)
     img_metas = [
         dict(
@@ -82,8 +98,90 @@ def test_seg_config(config):
     from mmseg.models import build_segmentor
     cfg = load(config)
     model = build_segmentor(cfg.model)
+    check_optimizer(model, cfg)
+    num_classes = cfg.model.decode_head.num_classes
+    img_metas = [
+        dict(
+            img_shape=(64, 64, 3),
+            ori_shape=(64, 64, 3),
+            pad_shape=(64, 64, 3),
+            flip=False)
+    ] * 2
+    losses = model.forward_train(
+        torch.rand(2, 3, 64, 64), img_metas,
+        torch.randint(0, num_classes, (2, 1, 64, 64)))
+    loss, _ = model._parse_losses(losses)
+    assert torch.isfinite(loss)
+    # The auxiliary head runs only in training: its input channels are
+    # checked here or not at all.
+    assert ('aux.loss_ce' in losses) == bool(cfg.model.get('auxiliary_head'))
     model.eval()
     with torch.no_grad():
         logits = model.forward_dummy(torch.rand(1, 3, 64, 64))
-    assert logits.shape == (1, cfg.model.decode_head.num_classes, 64, 64)
+    assert logits.shape == (1, num_classes, 64, 64)
+{%- endif %}
+
+{%- if 'det' in tasks or 'seg' in tasks %}
+
+
+#: The tasks whose real recipes run in fp16.
+FP16_TASKS = {{ tasks | reject('equalto', 'cls') | list }}
+TOOLBOXES = dict(det='mmdet', seg='mmseg')
+
+
+def fp16_task_configs(toy):
+    return [
+        config for task in FP16_TASKS for config in configs_of(task)
+        if ('_toy-' in config.name) == toy
+    ]
+
+
+def readme_cpu_overrides():
+    """The README's CPU commands for the fp16 recipes: their --cfg-options.
+
+    Returns:
+        dict: ``{(toolbox, 'train' or 'test'): options}``, the options parsed
+        as the toolboxes' scripts parse them.
+    """
+    readme = (PROJECT_ROOT / 'README.md').read_text(encoding='utf-8')
+    block = readme.split('<!-- cpu-fp32:start -->')[1]
+    block = block.split('<!-- cpu-fp32:end -->')[0]
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    overrides = {}
+    for line in block.split('```bash')[1].split('```')[0].split('\n'):
+        if line.startswith('mim '):
+            _, tool, toolbox, *args = line.split()
+            options = args[args.index('--cfg-options'):]
+            overrides[toolbox, tool] = parser.parse_args(options).cfg_options
+    return overrides
+
+
+def uses_fp16(cfg, tool='train'):
+    """Whether mmdet's or mmseg's ``tool`` script would run ``cfg`` in fp16.
+
+    Both scripts read ``fp16``; training also builds the optimizer hook,
+    which can be mmcv's fp16 one.
+    """
+    if cfg.get('fp16') is not None:
+        return True
+    optimizer_hook = cfg.get('optimizer_config') or {}
+    return tool == 'train' and 'Fp16' in optimizer_hook.get('type', '')
+
+
+@pytest.mark.parametrize(
+    'config', fp16_task_configs(toy=False), ids=lambda p: p.name)
+@pytest.mark.parametrize('tool', ['train', 'test'])
+def test_readme_cpu_commands_turn_fp16_off(config, tool):
+    cfg = load(config)
+    assert uses_fp16(cfg, tool), 'the README says this recipe runs in fp16'
+    toolbox = TOOLBOXES[config.parent.name]
+    cfg.merge_from_dict(readme_cpu_overrides()[toolbox, tool])
+    assert not uses_fp16(cfg, tool)
+
+
+@pytest.mark.parametrize(
+    'config', fp16_task_configs(toy=True), ids=lambda p: p.name)
+def test_toy_configs_run_fp32(config):
+    assert not uses_fp16(load(config))
 {%- endif %}

@@ -1,6 +1,6 @@
 # The real 1xb32 config, shrunk to what scikit-learn's digits (32 px, 10
 # classes, ~1.4k images; `python tools/make_toy_data.py`) and a CPU need.
-# Only data, image scale, model width, batch and schedule change: the design,
+# Only data, image scale,{% if cookiecutter.__toy_arch != 'tiny' %} model width,{% endif %} batch and schedule change: the design,
 # optimizer and runtime are those of the real config.
 import models.{{ cookiecutter.__backbone_module }} as backbone_module
 

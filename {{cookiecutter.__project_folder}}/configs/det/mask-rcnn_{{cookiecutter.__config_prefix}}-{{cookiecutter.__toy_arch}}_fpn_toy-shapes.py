@@ -1,6 +1,6 @@
 # The real Mask R-CNN config, shrunk to what the toy shapes (128 px, 3
 # classes, 48 images; `python tools/make_toy_data.py`) and a CPU need. Only
-# data, image scale, model width, proposal counts, batch, schedule and fp16
+# data, image scale,{% if cookiecutter.__toy_arch != 'tiny' %} model width,{% endif %} proposal counts, batch, schedule and fp16
 # change.
 import models.{{ cookiecutter.__backbone_module }} as backbone_module
 

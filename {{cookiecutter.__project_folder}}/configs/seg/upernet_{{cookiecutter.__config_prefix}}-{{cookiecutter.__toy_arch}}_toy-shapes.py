@@ -1,6 +1,6 @@
 # The real UperNet config, shrunk to what the toy shapes (64 px, 4 classes,
 # 64 images; `python tools/make_toy_data.py`) and a CPU need. Only data,
-# image scale, model width, batch, schedule and fp16 change.
+# image scale, {{ 'model' if cookiecutter.__toy_arch != 'tiny' else 'head' }} width, batch, schedule and fp16 change.
 import models.{{ cookiecutter.__backbone_module }} as backbone_module
 
 _base_ = ['./upernet_{{ cookiecutter.__config_prefix }}-tiny_fp16_8xb2-160k_ade20k-512x512.py']
