@@ -111,8 +111,10 @@ def expected_files(tasks, module, prefix, convnext):
             'ade20k-512x512.py',
             f'configs/seg/upernet_{toy}_toy-shapes.py',
             'data/ade/README.md',
-            'data/ade/ADEChallengeData2016/annotations/.gitkeep',
-            'data/ade/ADEChallengeData2016/images/.gitkeep',
+            'data/ade/ADEChallengeData2016/annotations/training/.gitkeep',
+            'data/ade/ADEChallengeData2016/annotations/validation/.gitkeep',
+            'data/ade/ADEChallengeData2016/images/training/.gitkeep',
+            'data/ade/ADEChallengeData2016/images/validation/.gitkeep',
             'tests/test_train_seg.py',
             'tools/toy_data/seg_ade_shapes.py',
         }

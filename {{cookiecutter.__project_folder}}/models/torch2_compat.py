@@ -388,6 +388,10 @@ def _iter_resume_repeats_apply():
         # The checkpoint holds the state after iteration meta['iter'] + 1.
         self._iter += 1
         self._inner_iter += 1
+        self.logger.info(
+            'torch2_compat: going on after iter %d, the last one the '
+            'checkpoint holds (mmcv saved it as iter %d)', self._iter,
+            self._iter - 1)
 
     IterBasedRunner.resume = resume
 

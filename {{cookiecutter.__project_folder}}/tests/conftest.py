@@ -87,6 +87,14 @@ class TryIt:
         if finetunes:
             loaded = r'load backbone\. in model from: work_dirs/\S+\.pth'
             assert re.search(loaded, output), output[-3000:]
+            # mmcv loads non-strictly and only logs what did not fit. The
+            # classifier lacks just the norms of the extra output stages.
+            assert 'unexpected key in source state_dict' not in output
+            assert 'size mismatch' not in output
+            for missing in re.findall(
+                    r'missing keys in source state_dict: (.*)', output):
+                for key in missing.split(', '):
+                    assert re.fullmatch(r'norm\d+\.(weight|bias)', key), key
         return train_losses(self.workspace / self.work_dir(toolbox))
 
     def stop_and_resume(self, toolbox, stop_at, resume_until):
@@ -115,21 +123,26 @@ class TryIt:
                 weights_only=False) for name in (stop_at, resume_until))
 
     def stop_when(self, command, checkpoint, timeout=900):
-        """Start ``command`` and kill it once ``checkpoint`` is written."""
+        """Start ``command`` and kill it once ``checkpoint`` is written.
+
+        mmcv points ``latest.pth`` at a checkpoint after writing it whole,
+        so the link, not the file, says when the run may be killed.
+        """
         process = subprocess.Popen(['bash', '-c', command],
                                    cwd=self.workspace,
                                    env=self.env,
                                    stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL,
                                    start_new_session=True)
+        checkpoint = self.workspace / checkpoint
+        latest = checkpoint.parent / 'latest.pth'
         deadline = time.monotonic() + timeout
         try:
-            while not (self.workspace / checkpoint).exists():
+            while not (latest.is_symlink()
+                       and os.readlink(latest) == checkpoint.name):
                 assert process.poll() is None, f'`{command}` ended early'
                 assert time.monotonic() < deadline, f'no {checkpoint}'
                 time.sleep(0.5)
-            # Let the runner finish writing the checkpoint it announced.
-            time.sleep(2)
         finally:
             try:
                 os.killpg(process.pid, signal.SIGKILL)

@@ -78,6 +78,13 @@ def test_frozen_parameters_are_left_out():
     trainable = {id(p) for p in model.parameters() if p.requires_grad}
     assert set(groups_by_param(optimizer)) == trainable
     assert len(trainable) < len(list(model.parameters()))
+    before = [p.detach().clone() for p in model.parameters()]
     loss = model.backbone(torch.rand(2, 3, 32, 32))[-1].mean()
     loss.backward()
     optimizer.step()
+    changed = {
+        id(param)
+        for param, old in zip(model.parameters(), before)
+        if not torch.equal(param, old)
+    }
+    assert changed and changed <= trainable

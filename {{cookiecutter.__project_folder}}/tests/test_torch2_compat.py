@@ -183,10 +183,13 @@ def test_iter_resume_upstream_repeats_an_iteration(iter_checkpoint, tmp_path):
 
 
 def test_iter_resume_continues_iteration_and_optimizer(iter_checkpoint,
-                                                       tmp_path):
+                                                       tmp_path, caplog):
     runner = iter_runner(tmp_path / 'resumed')
-    runner.resume(str(iter_checkpoint))
+    with caplog.at_level('INFO', logger=runner.logger.name):
+        runner.resume(str(iter_checkpoint))
     assert runner.iter == 30  # the next iteration to run is the 31st
+    assert runner.inner_iter == 30
+    assert 'going on after iter 30' in caplog.text
     [state] = runner.optimizer.state.values()
     torch.testing.assert_close(state['momentum_buffer'].cpu(),
                                torch.ones(2, 4))

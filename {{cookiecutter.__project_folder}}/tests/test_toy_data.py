@@ -150,7 +150,13 @@ def _check_cls(root, module):
         with Image.open(root / split / files[0]) as image:
             assert image.mode == 'RGB' and image.size == (32, 32)
         counts[split] = len(lines)
-    assert counts == dict(train=1437, val=360)
+    assert counts == _digits_split_sizes(module)
+
+
+def _digits_split_sizes(module):
+    from sklearn.datasets import load_digits
+    num_val = module.NUM_VAL
+    return dict(train=len(load_digits().target) - num_val, val=num_val)
 {%- endif %}
 
 {%- if 'det' in tasks %}
@@ -183,6 +189,9 @@ def _check_det(root, module):
                 assert len(polygon) >= 6 and len(polygon) % 2 == 0
                 mask = coco.annToMask(ann)
                 assert abs(int(mask.sum()) - ann['area']) < 0.2 * ann['area']
+            _check_shapes_on_their_masks(
+                root / split / img['file_name'],
+                [coco.annToMask(ann).astype(bool) for ann in anns])
 {%- endif %}
 
 {%- if 'seg' in tasks %}
@@ -200,8 +209,36 @@ def _check_seg(root, module):
         for stem in images:
             with Image.open(root / 'annotations' / split / f'{stem}.png') as m:
                 assert m.mode == 'L'
-                values = np.unique(np.asarray(m))
+                labels = np.asarray(m)
+            values = np.unique(labels)
             assert values.min() >= 0 and values.max() <= len(module.CLASSES)
+            # Label 1 is the background; 2, 3, ... the shapes.
+            _check_shapes_on_their_masks(
+                root / 'images' / split / f'{stem}.jpg',
+                [labels == value for value in values if value >= 2])
+{%- endif %}
+
+
+{%- if 'det' in tasks or 'seg' in tasks %}
+
+
+def _check_shapes_on_their_masks(image_path, masks):
+    """Each mask covers a shape: pixels far in colour from the background.
+
+    The generators draw every shape in a colour at least 160 apart (L1)
+    from the background colour; noise (clipped at 0 and 255), JPEG's
+    chroma subsampling and anti-aliased edges blur that, so a quarter of it
+    must remain between the mean colours. A mask misplaced on the
+    background keeps far less.
+    """
+    with Image.open(image_path) as image:
+        pixels = np.asarray(image.convert('RGB'), dtype=np.float64)
+    background = ~np.any(masks, axis=0)
+    assert background.mean() > 0.3, 'shapes cover most of the image'
+    background_colour = pixels[background].mean(axis=0)
+    for mask in masks:
+        distance = np.abs(pixels[mask].mean(axis=0) - background_colour).sum()
+        assert distance >= 40, f'{image_path.name}: a mask on the background'
 {%- endif %}
 
 
@@ -223,7 +260,8 @@ def test_layout(toy, task):
 
 def _load_cls(root, classes):
     from mmcls.datasets import build_dataset
-    for split, num in (('train', 1437), ('val', 360)):
+    sizes = _digits_split_sizes(make_toy_data.load_generator('cls'))
+    for split, num in sizes.items():
         dataset = build_dataset(
             dict(
                 type='CustomDataset',

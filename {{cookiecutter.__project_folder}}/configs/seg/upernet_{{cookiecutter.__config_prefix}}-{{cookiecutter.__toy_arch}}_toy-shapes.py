@@ -14,7 +14,7 @@ backbone_channels = (
     backbone_module.{{ cookiecutter.backbone_name }}.arch_settings[backbone_arch]['channels'])
 
 classes = ('background', 'square', 'circle', 'triangle')
-palette = [[0, 0, 0], [220, 20, 60], [0, 128, 255], [255, 200, 0]]
+palette = [[0, 0, 0], [220, 20, 60], [0, 130, 200], [255, 200, 0]]
 crop_size = (64, 64)
 {%- if 'cls' in cookiecutter.__tasks.split(',') %}
 # Start from the toy classification run of the README.
