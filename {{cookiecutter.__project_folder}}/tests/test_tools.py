@@ -106,3 +106,17 @@ def test_benchmark_prints_a_table_with_ratios():
     for _, ours, mmcls, ratio, low, high in rows:
         assert float(ours) > 0 and float(mmcls) > 0
         assert float(low) <= float(ratio) <= float(high)
+
+
+def test_benchmark_compares_with_the_real_references():
+    from mmcls.models.backbones.convnext import ConvNeXt as MMClsConvNeXt
+    benchmark = load_benchmark()
+    models, reference_arch = benchmark.build_models('tiny', ['mmcls', 'timm'])
+    assert reference_arch == 'tiny'
+    assert type(models['ours']) is {{ cookiecutter.backbone_name }}
+    assert type(models['mmcls']) is MMClsConvNeXt
+    assert models['mmcls'].depths == [3, 3, 9, 3]
+    if benchmark.timm is not None:
+        assert models['timm'].default_cfg['architecture'] == 'convnext_tiny'
+    else:
+        assert 'timm' not in models
