@@ -240,3 +240,23 @@ def test_task_spellings(cookies, spelling):
     assert result.exception is None, result.exception
     assert project_files(result.project_path) == expected_files(
         ['cls', 'seg'], 'convnext', 'convnext', convnext=True)
+
+
+def test_convnext_code_under_a_name_of_ones_own(cookies):
+    """backbone_code=convnext, named MyNet: the full ConvNeXt and its tests."""
+    result = cookies.bake(extra_context={
+        'backbone_name': 'MyNet',
+        'backbone_code': 'convnext'
+    })
+    assert result.exception is None, result.exception
+    project = result.project_path
+    assert project_files(project) == expected_files(
+        list(TASKS), 'my_net', 'my-net', convnext=True)
+    run = subprocess.run(
+        [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
+         'tests/test_backbone.py', 'tests/test_convnext_parity.py',
+         'tests/test_configs.py'],
+        cwd=project, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert 'mmcls.MyNet' in (project / 'configs/cls/_base_/models/'
+                             'my-net-tiny.py').read_text()

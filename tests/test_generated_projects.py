@@ -1,4 +1,5 @@
 """Two baked projects pass their own test suites, training included."""
+import re
 import subprocess
 import sys
 
@@ -19,7 +20,7 @@ def test_project_passes_its_own_tests(cookies, answers):
     result = cookies.bake(extra_context=answers)
     assert result.exception is None, result.exception
     run = subprocess.run(
-        [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
+        [sys.executable, '-m', 'pytest', '-q', '-rs', '-p', 'no:cacheprovider',
          '--durations=5', 'tests'],
         cwd=result.project_path,
         capture_output=True,
@@ -28,3 +29,7 @@ def test_project_passes_its_own_tests(cookies, answers):
     print(run.stdout[-3000:])
     assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-3000:]
     assert ' passed' in summary and 'failed' not in summary, summary
+    # The only acceptable skips: GPU-only tests without a GPU (and their CPU
+    # twins with one). A missing package must fail, not skip.
+    skips = re.findall(r'^SKIPPED \[\d+\] \S+: (.*)$', run.stdout, re.M)
+    assert all('GPU' in reason for reason in skips), skips
