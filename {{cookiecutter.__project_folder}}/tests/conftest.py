@@ -88,13 +88,16 @@ class TryIt:
             loaded = r'load backbone\. in model from: work_dirs/\S+\.pth'
             assert re.search(loaded, output), output[-3000:]
             # mmcv loads non-strictly and only logs what did not fit. The
-            # classifier lacks just the norms of the extra output stages.
+            # classifier lacks just the norms (and, for BN, their running
+            # statistics) of the extra output stages.
             assert 'unexpected key in source state_dict' not in output
             assert 'size mismatch' not in output
             for missing in re.findall(
                     r'missing keys in source state_dict: (.*)', output):
                 for key in missing.split(', '):
-                    assert re.fullmatch(r'norm\d+\.(weight|bias)', key), key
+                    assert re.fullmatch(
+                        r'norm\d+\.(weight|bias|running_mean|running_var'
+                        r'|num_batches_tracked)', key), key
         return train_losses(self.workspace / self.work_dir(toolbox))
 
     def stop_and_resume(self, toolbox, stop_at, resume_until):

@@ -225,7 +225,7 @@ def _check_seg(root, module):
 def _check_shapes_on_their_masks(image_path, masks):
     """Each mask covers a shape: pixels far in colour from the background.
 
-    The generators draw every shape in a colour at least 160 apart (L1)
+    The generators draw every shape in a colour at least 140 apart (L1)
     from the background colour; noise (clipped at 0 and 255), JPEG's
     chroma subsampling and anti-aliased edges blur that, so a quarter of it
     must remain between the mean colours. A mask misplaced on the

@@ -12,7 +12,10 @@ def test_shapes_train_and_test(try_it):
     assert min(losses[-2:]) < max(losses[:2])
 
     output = try_it.run('mim test mmdet')
-    for metric in ('bbox_mAP', 'segm_mAP'):
+    # At IoU 0.5 the skeleton backbone found 0.44 (boxes) and 0.48 (masks),
+    # ConvNeXt-atto 0.52 and 0.56; with the images mirrored and their
+    # annotations not, the skeleton got 0.007 and 0.002.
+    for metric in ('bbox_mAP_50', 'segm_mAP_50'):
         value = re.search(rf"\('{metric}', ([\d.]+)\)", output)
         assert value, output[-3000:]
-        assert 0.0 <= float(value[1]) <= 1.0
+        assert float(value[1]) > 0.25, output[-3000:]

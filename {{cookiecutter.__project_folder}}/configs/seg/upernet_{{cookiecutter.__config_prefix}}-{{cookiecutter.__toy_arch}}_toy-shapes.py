@@ -1,6 +1,6 @@
 # The real UperNet config, shrunk to what the toy shapes (64 px, 4 classes,
 # 64 images; `python tools/make_toy_data.py`) and a CPU need. Only data,
-# image scale, {{ 'model' if cookiecutter.__toy_arch != 'tiny' else 'head' }} width, loss class weights, batch, schedule and fp16
+# image scale, {{ 'model' if cookiecutter.__toy_arch != 'tiny' else 'head' }} width, batch, schedule and fp16
 # change.
 import models.{{ cookiecutter.__backbone_module }} as backbone_module
 
@@ -17,9 +17,6 @@ backbone_channels = (
 classes = ('background', 'square', 'circle', 'triangle')
 palette = [[0, 0, 0], [220, 20, 60], [0, 130, 200], [255, 200, 0]]
 crop_size = (64, 64)
-# The background covers ~86% of the pixels: weighed down, it does not drown
-# the shapes in so short a run (without it, all is background).
-class_weight = [0.3, 1.0, 1.0, 1.0]
 {%- if 'cls' in cookiecutter.__tasks.split(',') %}
 # Start from the toy classification run of the README.
 pretrained = 'work_dirs/{{ cookiecutter.__config_prefix }}-{{ cookiecutter.__toy_arch }}_toy-digits/latest.pth'
@@ -35,13 +32,11 @@ model = dict(
     decode_head=dict(
         in_channels=backbone_channels,
         num_classes=len(classes),
-        channels=128,
-        loss_decode=dict(class_weight=class_weight)),
+        channels=128),
     auxiliary_head=dict(
         in_channels=backbone_channels[2],
         num_classes=len(classes),
-        channels=64,
-        loss_decode=dict(class_weight=class_weight)),
+        channels=64),
     test_cfg=dict(mode='slide', crop_size=crop_size, stride=(43, 43)))
 
 data_root = 'data/toy/ade/ADEChallengeData2016'

@@ -1,7 +1,8 @@
 """Detection and instance segmentation: synthetic shapes in the COCO layout.
 
 Each 128x128 JPEG holds 1 to 3 non-overlapping squares, circles and
-triangles of random colours, sizes and rotations on a noisy background;
+triangles of random sizes and rotations, each shape in its own colour
+(``shapes.SHAPE_COLOURS``, jittered), on a noisy background;
 every object is annotated with its box, its polygon mask (the exact
 polygon that was drawn), its area and ``iscrowd=0``::
 
@@ -23,7 +24,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from . import no_progress
-from .shapes import SHAPES, add_noise, distinct_colour, regular_polygon
+from .shapes import (SHAPES, add_noise, background_colour, regular_polygon,
+                     shape_colour)
 
 #: Category names; their COCO category ids are 1, 2, 3.
 CLASSES = SHAPES
@@ -84,9 +86,7 @@ def _draw_image(rng):
         tuple[np.ndarray, list[tuple[int, list]]]: The RGB image and a list
         of ``(label, vertices)``.
     """
-    background = rng.integers(0, 256, size=3)
-    image = Image.new('RGB', (IMAGE_SIZE, IMAGE_SIZE),
-                      tuple(int(c) for c in background))
+    image = Image.new('RGB', (IMAGE_SIZE, ) * 2, background_colour(rng))
     draw = ImageDraw.Draw(image)
     objects, boxes = [], []
     for _ in range(int(rng.integers(1, 4))):
@@ -101,7 +101,7 @@ def _draw_image(rng):
                 break
         else:
             continue  # no free room left: keep fewer objects
-        draw.polygon(points, fill=distinct_colour(rng, background))
+        draw.polygon(points, fill=shape_colour(rng, label))
         objects.append((label, points))
         boxes.append(box)
     return add_noise(image, rng), objects

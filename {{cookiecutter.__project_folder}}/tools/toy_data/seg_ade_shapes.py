@@ -1,12 +1,12 @@
 """Semantic segmentation: synthetic shapes in the ADE20K folder layout.
 
 Each 64x64 JPEG holds 1 to 3 (possibly overlapping) squares, circles and
-triangles of random colours on a noisy background, with a PNG label map
-of the same basename::
+triangles, each shape in its class's ``PALETTE`` colour (jittered), on a
+noisy background, with a PNG label map of the same basename::
 
     <out>/ade/ADEChallengeData2016/
         images/training/00000.jpg ...        # 64 images
-        images/validation/00064.jpg ...      # 16 images
+        images/validation/00064.jpg ...      # 64 images
         annotations/training/00000.png ...   # uint8 label maps
         annotations/validation/00064.png ...
 
@@ -32,16 +32,18 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from . import no_progress
-from .shapes import SHAPES, add_noise, distinct_colour, regular_polygon
+from .shapes import (SHAPE_COLOURS, SHAPES, add_noise, background_colour,
+                     regular_polygon, shape_colour)
 
 #: Class names; label value ``k`` in the PNGs is ``CLASSES[k - 1]``.
 CLASSES = ('background', ) + SHAPES
-#: A colour per class, for ``palette=`` and visualisation.
-PALETTE = ((0, 0, 0), (220, 20, 60), (0, 130, 200), (255, 200, 0))
+#: A colour per class, for ``palette=`` and visualisation; the shapes are
+#: drawn in theirs.
+PALETTE = ((0, 0, 0), ) + SHAPE_COLOURS
 #: Name of the folder ``generate`` writes under ``out_dir``.
 FOLDER = 'ade'
 #: Number of images in each split.
-SPLITS = (('training', 64), ('validation', 16))
+SPLITS = (('training', 64), ('validation', 64))
 #: Side of the square images, in pixels.
 IMAGE_SIZE = 64
 #: Range of the shapes' circumradius, in pixels.
@@ -59,8 +61,7 @@ def _draw_sample(rng):
         label map (HxW uint8, values 1..len(CLASSES)).
     """
     size = (IMAGE_SIZE, IMAGE_SIZE)
-    background = rng.integers(0, 256, size=3)
-    image = Image.new('RGB', size, tuple(int(c) for c in background))
+    image = Image.new('RGB', size, background_colour(rng))
     labels = Image.new('L', size, 1)  # 1 = 'background'
     draw_image, draw_labels = ImageDraw.Draw(image), ImageDraw.Draw(labels)
     for _ in range(int(rng.integers(1, 4))):
@@ -68,7 +69,7 @@ def _draw_sample(rng):
         radius = rng.uniform(*RADIUS_RANGE)
         center = rng.uniform(radius / 2, IMAGE_SIZE - radius / 2, size=2)
         points = regular_polygon(rng, shape, radius, center)
-        draw_image.polygon(points, fill=distinct_colour(rng, background))
+        draw_image.polygon(points, fill=shape_colour(rng, shape))
         draw_labels.polygon(points, fill=shape + 2)
     return add_noise(image, rng), np.asarray(labels, dtype=np.uint8)
 
