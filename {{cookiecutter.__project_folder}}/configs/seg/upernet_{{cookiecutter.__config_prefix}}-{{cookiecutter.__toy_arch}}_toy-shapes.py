@@ -30,9 +30,7 @@ model = dict(
             type='Pretrained', checkpoint=pretrained, prefix='backbone.')
         if pretrained else None),
     decode_head=dict(
-        in_channels=backbone_channels,
-        num_classes=len(classes),
-        channels=128),
+        in_channels=backbone_channels, num_classes=len(classes), channels=128),
     auxiliary_head=dict(
         in_channels=backbone_channels[2],
         num_classes=len(classes),
