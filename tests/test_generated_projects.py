@@ -1,4 +1,8 @@
-"""Two baked projects pass their own test suites, training included."""
+"""Baked projects pass their own test suites, training included.
+
+Between them they train both backbones on every task, with and without the
+classification run that the det/seg toy configs start from.
+"""
 import re
 import subprocess
 import sys
@@ -12,6 +16,11 @@ PROJECTS = [
         'tasks': 'cls,seg'
     },
                  id='MyNet-cls,seg'),
+    pytest.param({
+        'backbone_name': 'MyNet',
+        'tasks': 'det,seg'
+    },
+                 id='MyNet-det,seg'),
 ]
 
 
