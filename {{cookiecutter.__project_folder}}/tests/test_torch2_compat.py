@@ -420,6 +420,33 @@ def test_sitecustomize_ignores_python_c_and_m(sitecustomize):
         assert not sitecustomize.rewrite_local_rank(list(argv))
 
 
+def test_sitecustomize_runs_the_one_it_shadows(tmp_path):
+    # A distribution's or a venv's own sitecustomize, later on sys.path.
+    shadowed = tmp_path / 'sitecustomize.py'
+    shadowed.write_text("import sys\nsys.shadowed_ran = __file__\n")
+    script = tmp_path / 'train.py'
+    script.write_text('import argparse, sys\n'
+                      'parser = argparse.ArgumentParser()\n'
+                      "parser.add_argument('--local_rank', type=int)\n"
+                      "print(sys.modules['sitecustomize'].__file__)\n"
+                      "print(getattr(sys, 'shadowed_ran', None))\n"
+                      'print(parser.parse_args().local_rank)\n')
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(PROJECT_ROOT),
+                                    str(tmp_path)]))
+    run = subprocess.run(
+        [sys.executable, str(script), '--local-rank=3'],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True)
+    assert run.stdout.split() == [
+        str(PROJECT_ROOT / 'sitecustomize.py'),
+        str(shadowed), '3'
+    ], run.stderr
+
+
 # The toolboxes' scripts and the arguments that get them past their own
 # checks to ``Config.fromfile``.
 TOOLBOX_SCRIPTS = [
