@@ -1,8 +1,9 @@
 {%- set tasks = cookiecutter.__tasks.split(',') -%}
-"""Every config loads, builds its model and runs a forward pass."""
+"""Every config builds and runs, and is what the README's table says."""
 {%- if 'det' in tasks or 'seg' in tasks %}
 import argparse
 {%- endif %}
+import re
 from pathlib import Path
 
 {% if 'det' in tasks -%}
@@ -185,3 +186,49 @@ def test_readme_cpu_commands_turn_fp16_off(config, tool):
 def test_toy_configs_run_fp32(config):
     assert not uses_fp16(load(config))
 {%- endif %}
+
+
+#: How the README's recipe column names each config's training set.
+DATASET_NAMES = {
+    'ImageNet': 'ImageNet-1k',
+    'CocoDataset': 'COCO',
+    'ADE20KDataset': 'ADE20K',
+}
+
+
+def readme_recipes():
+    """The README's config table: ``(config path, recipe)`` per row."""
+    readme = (PROJECT_ROOT / 'README.md').read_text(encoding='utf-8')
+    return re.findall(r'^\| [a-z]+ \| `(configs/[^`]+)` \| (.+) \|$', readme,
+                      re.M)
+
+
+def test_readme_lists_every_real_config():
+    real = [
+        str(config.relative_to(PROJECT_ROOT))
+        for task_dir in sorted(CONFIG_ROOT.iterdir()) if task_dir.is_dir()
+        for config in configs_of(task_dir.name) if '_toy-' not in config.name
+    ]
+    assert sorted(config for config, _ in readme_recipes()) == sorted(real)
+
+
+@pytest.mark.parametrize(
+    'config, recipe', readme_recipes(), ids=lambda value: Path(value).name)
+def test_readme_recipe_matches_the_config(config, recipe):
+    cfg = load(PROJECT_ROOT / config)
+    gpus, batch = re.search(r'(\d+) GPUs? x (\d+)$', recipe).groups()
+    assert cfg.data.samples_per_gpu == int(batch)
+    # OpenMMLab's names spell the same as <gpus>x b<batch> (8xb2).
+    named = re.search(r'_(\d+)xb(\d+)', config)
+    assert named is None or named.groups() == (gpus, batch)
+    if cfg.runner.type == 'IterBasedRunner':
+        assert cfg.runner.max_iters % 1000 == 0
+        assert f'{cfg.runner.max_iters // 1000}k iterations' in recipe
+    else:
+        assert f'{cfg.runner.max_epochs} epochs' in recipe
+    train_set = cfg.data.train
+    while 'dataset' in train_set:  # RepeatDataset and the like
+        train_set = train_set.dataset
+    assert DATASET_NAMES[train_set.type] in recipe
+    for optimizer in re.findall(r'\b(AdamW|Adam|SGD)\b', recipe):
+        assert optimizer == cfg.optimizer.type
