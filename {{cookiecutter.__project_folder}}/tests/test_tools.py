@@ -4,6 +4,7 @@ Small inputs keep them to seconds on a CPU; what they print is checked
 against the model itself.
 """
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -17,10 +18,15 @@ from mmcv.cnn import get_model_complexity_info
 from models.{{ cookiecutter.__backbone_module }} import {{ cookiecutter.backbone_name }}
 
 ROOT = Path(__file__).resolve().parents[1]
-UNITS = {'': 1, 'K': 1e3, 'M': 1e6, 'G': 1e9}
+UNITS = {'': 1, 'k': 1e3, 'K': 1e3, 'M': 1e6, 'G': 1e9}
 
 
-def run_tool(script, *args):
+def run_tool(script, *args, succeeds=True):
+    """Run ``tools/<script>`` from the project root, as the README does.
+
+    Returns:
+        str: Its stdout if it ``succeeds``, else its stderr (it must fail).
+    """
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
         [str(ROOT)] +
@@ -31,8 +37,9 @@ def run_tool(script, *args):
                             capture_output=True,
                             text=True,
                             timeout=900)
-    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
-    return result.stdout
+    output = result.stdout + result.stderr[-3000:]
+    assert (result.returncode == 0) == succeeds, output
+    return result.stdout if succeeds else result.stderr
 
 
 def printed_number(pattern, text):
@@ -72,6 +79,29 @@ def test_get_flops_reports_the_model():
             model, (3, 224, 224), print_per_layer_stat=False, as_strings=False)
     assert expected == flops
 {%- endif %}
+
+
+def test_get_flops_takes_a_custom_arch_and_feature_maps():
+    arch = {'depths': [1, 1, 2, 1], 'channels': [8, 16, 24, 32]}
+    out = run_tool('get_flops.py', '--arch', json.dumps(arch), '--shape', '64',
+                   '96', '--out-indices', '0', '1', '2', '3')
+    assert 'input 3x64x96' in out
+    kwargs = dict(arch=arch, out_indices=[0, 1, 2, 3])
+    model = {{ cookiecutter.backbone_name }}(**kwargs, gap_before_final_norm=False).eval()
+    num_params = sum(p.numel() for p in model.parameters())
+    assert printed_number(r'Params: ([\d.]+) ([kKMG]?)', out) == num_params
+    with torch.no_grad():
+        expected, _ = get_model_complexity_info(
+            model, (3, 64, 96), print_per_layer_stat=False, as_strings=False)
+    assert expected == printed_number(r'FLOPs: ([\d.]+) ([kKMG]?)FLOPs', out)
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--shape', '1', '2', '3'], '--shape takes 1 or 2 numbers'),
+    (['--arch', 'huge'], "Unknown arch 'huge'"),
+])
+def test_get_flops_bad_arguments(args, message):
+    assert message in run_tool('get_flops.py', *args, succeeds=False)
 
 
 def load_benchmark():
