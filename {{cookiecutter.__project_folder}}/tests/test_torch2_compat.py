@@ -420,33 +420,6 @@ def test_sitecustomize_ignores_python_c_and_m(sitecustomize):
         assert not sitecustomize.rewrite_local_rank(list(argv))
 
 
-def test_sitecustomize_runs_the_one_it_shadows(tmp_path):
-    # A distribution's or a venv's own sitecustomize, later on sys.path.
-    shadowed = tmp_path / 'sitecustomize.py'
-    shadowed.write_text("import sys\nsys.shadowed_ran = __file__\n")
-    script = tmp_path / 'train.py'
-    script.write_text('import argparse, sys\n'
-                      'parser = argparse.ArgumentParser()\n'
-                      "parser.add_argument('--local_rank', type=int)\n"
-                      "print(sys.modules['sitecustomize'].__file__)\n"
-                      "print(getattr(sys, 'shadowed_ran', None))\n"
-                      'print(parser.parse_args().local_rank)\n')
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join([str(PROJECT_ROOT),
-                                    str(tmp_path)]))
-    run = subprocess.run(
-        [sys.executable, str(script), '--local-rank=3'],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True)
-    assert run.stdout.split() == [
-        str(PROJECT_ROOT / 'sitecustomize.py'),
-        str(shadowed), '3'
-    ], run.stderr
-
-
 # The toolboxes' scripts and the arguments that get them past their own
 # checks to ``Config.fromfile``.
 TOOLBOX_SCRIPTS = [
@@ -482,7 +455,7 @@ def probe_config(tmp_path):
     return config
 
 
-def run_python(args, with_project, cwd, extra_env=None):
+def run_python(args, with_project, cwd, extra_env=None, later_paths=()):
     env = {k: v for k, v in os.environ.items() if k != 'LOCAL_RANK'}
     # Without the project, no sitecustomize.py of the project is reachable.
     paths = [
@@ -491,6 +464,8 @@ def run_python(args, with_project, cwd, extra_env=None):
     ]
     if with_project:
         paths.insert(0, str(PROJECT_ROOT))
+    # After the project's: what its sitecustomize.py may shadow.
+    paths += [str(p) for p in later_paths]
     env['PYTHONPATH'] = os.pathsep.join(paths)
     env.update(extra_env or {})
     return subprocess.run(
@@ -500,6 +475,29 @@ def run_python(args, with_project, cwd, extra_env=None):
         capture_output=True,
         text=True,
         timeout=300)
+
+
+def test_sitecustomize_runs_the_one_it_shadows(tmp_path):
+    # A distribution's or a venv's own sitecustomize, later on sys.path.
+    shadowed = tmp_path / 'site' / 'sitecustomize.py'
+    shadowed.parent.mkdir()
+    shadowed.write_text('import sys\nsys.shadowed_ran = __file__\n')
+    script = tmp_path / 'train.py'
+    script.write_text('import argparse, sys\n'
+                      'parser = argparse.ArgumentParser()\n'
+                      "parser.add_argument('--local_rank', type=int)\n"
+                      "print(sys.modules['sitecustomize'].__file__)\n"
+                      "print(getattr(sys, 'shadowed_ran', None))\n"
+                      'print(parser.parse_args().local_rank)\n')
+    result = run_python([str(script), '--local-rank=3'],
+                        with_project=True,
+                        cwd=tmp_path,
+                        later_paths=[shadowed.parent])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.split() == [
+        str(PROJECT_ROOT / 'sitecustomize.py'),
+        str(shadowed), '3'
+    ], result.stderr
 
 
 @pytest.mark.parametrize('package, tool, extra', TOOLBOX_SCRIPTS)
