@@ -2,6 +2,7 @@
 """Every config builds and runs, and is what the README's table says."""
 {%- if 'det' in tasks or 'seg' in tasks %}
 import argparse
+import inspect
 {%- endif %}
 import re
 from pathlib import Path
@@ -125,14 +126,15 @@ def test_seg_config(config):
 {%- if 'det' in tasks or 'seg' in tasks %}
 
 
-#: The tasks whose real recipes run in fp16.
-FP16_TASKS = {{ tasks | reject('equalto', 'cls') | list }}
+#: The tasks whose real recipes run in fp16 and whose backbones start from
+#: a classification checkpoint.
+DOWNSTREAM_TASKS = {{ tasks | reject('equalto', 'cls') | list }}
 TOOLBOXES = dict(det='mmdet', seg='mmseg')
 
 
 def fp16_task_configs(toy):
     return [
-        config for task in FP16_TASKS for config in configs_of(task)
+        config for task in DOWNSTREAM_TASKS for config in configs_of(task)
         if ('_toy-' in config.name) == toy
     ]
 
@@ -185,6 +187,23 @@ def test_readme_cpu_commands_turn_fp16_off(config, tool):
     'config', fp16_task_configs(toy=True), ids=lambda p: p.name)
 def test_toy_configs_run_fp32(config):
     assert not uses_fp16(load(config))
+
+
+@pytest.mark.parametrize(
+    'config',
+    [config for task in DOWNSTREAM_TASKS for config in configs_of(task)],
+    ids=lambda p: p.name)
+def test_backbone_loads_pretrained_or_keeps_its_own_init(config):
+    from mmcls.models import build_backbone
+    cfg = load(config)
+    backbone = build_backbone(cfg.model.backbone)
+    if cfg.pretrained:
+        expected = dict(
+            type='Pretrained', checkpoint=cfg.pretrained, prefix='backbone.')
+    else:
+        expected = inspect.signature(
+            type(backbone)).parameters['init_cfg'].default
+    assert backbone.init_cfg == expected
 {%- endif %}
 
 

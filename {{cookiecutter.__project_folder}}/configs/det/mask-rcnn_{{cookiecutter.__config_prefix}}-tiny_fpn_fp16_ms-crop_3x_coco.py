@@ -24,12 +24,10 @@ model = dict(
         drop_path_rate=0.4,
         layer_scale_init_value=1.0,
 {%- endif %}
-        gap_before_final_norm=False,
-        init_cfg=dict(
-            type='Pretrained', checkpoint=pretrained, prefix='backbone.')
-        if pretrained else None),
+        gap_before_final_norm=False),
     neck=dict(in_channels=backbone_channels))
 
+{% include 'configs/backbone_init.py' %}
 img_norm_cfg = dict(
     mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
 

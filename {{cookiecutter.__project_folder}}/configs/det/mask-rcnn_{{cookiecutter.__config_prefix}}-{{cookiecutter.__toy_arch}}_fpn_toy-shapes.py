@@ -21,11 +21,7 @@ pretrained = 'work_dirs/{{ cookiecutter.__config_prefix }}-{{ cookiecutter.__toy
 pretrained = None
 {%- endif %}
 model = dict(
-    backbone=dict(
-        arch=backbone_arch,
-        init_cfg=dict(
-            type='Pretrained', checkpoint=pretrained, prefix='backbone.')
-        if pretrained else None),
+    backbone=dict(arch=backbone_arch),
     neck=dict(in_channels=backbone_channels),
     roi_head=dict(
         bbox_head=dict(num_classes=3), mask_head=dict(num_classes=3)),
@@ -35,7 +31,9 @@ model = dict(
         rcnn=dict(sampler=dict(num=64))),
     test_cfg=dict(
         rpn=dict(nms_pre=200, max_per_img=100), rcnn=dict(max_per_img=20)))
+{%- set drops_base_checkpoint = 'cls' not in cookiecutter.__tasks.split(',') and cookiecutter.__backbone_source == 'convnext' %}
 
+{% include 'configs/backbone_init.py' %}
 classes = ('square', 'circle', 'triangle')
 data_root = 'data/toy/coco/'
 img_norm_cfg = dict(

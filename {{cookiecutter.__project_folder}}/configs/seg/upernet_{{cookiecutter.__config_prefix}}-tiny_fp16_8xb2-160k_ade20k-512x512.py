@@ -25,15 +25,13 @@ model = dict(
         drop_path_rate=0.4,
         layer_scale_init_value=1.0,
 {%- endif %}
-        gap_before_final_norm=False,
-        init_cfg=dict(
-            type='Pretrained', checkpoint=pretrained, prefix='backbone.')
-        if pretrained else None),
+        gap_before_final_norm=False),
     decode_head=dict(in_channels=backbone_channels, num_classes=150),
     auxiliary_head=dict(in_channels=backbone_channels[2], num_classes=150),
     test_cfg=dict(mode='slide', crop_size=crop_size, stride=(341, 341)),
 )
 
+{% include 'configs/backbone_init.py' %}
 optimizer = dict(
     constructor='BackboneLayerDecayOptimizerConstructor',
     _delete_=True,

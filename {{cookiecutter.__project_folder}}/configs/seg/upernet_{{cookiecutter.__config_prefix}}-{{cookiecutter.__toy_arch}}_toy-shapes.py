@@ -24,11 +24,7 @@ pretrained = 'work_dirs/{{ cookiecutter.__config_prefix }}-{{ cookiecutter.__toy
 pretrained = None
 {%- endif %}
 model = dict(
-    backbone=dict(
-        arch=backbone_arch,
-        init_cfg=dict(
-            type='Pretrained', checkpoint=pretrained, prefix='backbone.')
-        if pretrained else None),
+    backbone=dict(arch=backbone_arch),
     decode_head=dict(
         in_channels=backbone_channels, num_classes=len(classes), channels=128),
     auxiliary_head=dict(
@@ -36,7 +32,9 @@ model = dict(
         num_classes=len(classes),
         channels=64),
     test_cfg=dict(mode='slide', crop_size=crop_size, stride=(43, 43)))
+{%- set drops_base_checkpoint = 'cls' not in cookiecutter.__tasks.split(',') and cookiecutter.__backbone_source == 'convnext' %}
 
+{% include 'configs/backbone_init.py' %}
 data_root = 'data/toy/ade/ADEChallengeData2016'
 img_norm_cfg = dict(
     mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True)
