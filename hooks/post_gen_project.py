@@ -86,7 +86,8 @@ def next_steps(tasks):
         '  bash tools/install.sh -r requirements/tests.txt  # OpenMMLab 1.x',
         '  export PYTHONPATH=$(pwd)',
         '  python tools/make_toy_data.py    # tiny datasets in data/toy/',
-        f'  mim train {TOOLBOX[first]} {config} --work-dir {work_dir}',
+        f'  mim train {TOOLBOX[first]} {config} --work-dir {work_dir} '
+        '--seed 0',
         'README.md has the rest of "Try it in 5 minutes" and the commands',
         'for real data, many GPUs and Slurm.',
     ])

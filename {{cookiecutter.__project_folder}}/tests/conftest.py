@@ -40,6 +40,7 @@ class TryIt:
         self.env = dict(
             os.environ, PYTHONPATH=str(workspace), MPLBACKEND='Agg')
         self._outputs = {}
+        self._resumed = {}
         assert self.commands[0] == 'export PYTHONPATH=$(pwd)'
 
     def command(self, start):
@@ -113,17 +114,29 @@ class TryIt:
         Returns:
             tuple[dict]: The two checkpoints, loaded.
         """
-        work_dir = f'work_dirs/{toolbox}-stopped'
-        command = self.command(f'mim train {toolbox}').replace(
-            self.work_dir(toolbox), work_dir)
-        self.stop_when(command, f'{work_dir}/{stop_at}')
-        self.stop_when(f'{command} --resume-from {work_dir}/{stop_at}',
-                       f'{work_dir}/{resume_until}')
-        return tuple(
-            torch.load(
-                self.workspace / work_dir / name,
-                map_location='cpu',
-                weights_only=False) for name in (stop_at, resume_until))
+        work_dir = self.stopped_work_dir(toolbox)
+        if (toolbox, stop_at, resume_until) not in self._resumed:
+            command = self.command(f'mim train {toolbox}').replace(
+                self.work_dir(toolbox), work_dir)
+            self.stop_when(command, f'{work_dir}/{stop_at}')
+            self.stop_when(f'{command} --resume-from {work_dir}/{stop_at}',
+                           f'{work_dir}/{resume_until}')
+            self._resumed[toolbox, stop_at, resume_until] = tuple(
+                torch.load(
+                    self.workspace / work_dir / name,
+                    map_location='cpu',
+                    weights_only=False) for name in (stop_at, resume_until))
+        return self._resumed[toolbox, stop_at, resume_until]
+
+    @staticmethod
+    def stopped_work_dir(toolbox):
+        """The work dir of :meth:`stop_and_resume`."""
+        return f'work_dirs/{toolbox}-stopped'
+
+    def stopped_losses(self, toolbox):
+        """The losses of the stopped run of :meth:`stop_and_resume`."""
+        return train_losses(
+            self.workspace / self.stopped_work_dir(toolbox), run=0)
 
     def stop_when(self, command, checkpoint, timeout=900):
         """Start ``command`` and kill it once ``checkpoint`` is written.
@@ -154,11 +167,21 @@ class TryIt:
             process.wait()
 
 
-def train_losses(work_dir):
-    """The training losses of the run's json log, in order."""
-    [log] = sorted(Path(work_dir).glob('*.log.json'))[-1:]
+def train_losses(work_dir, run=-1):
+    """The training losses of a run's json log, in order.
+
+    Args:
+        work_dir (str | Path): The run's work dir.
+        run (int): Which of the runs logged there, in the order they started
+            (a resumed run logs to a new file). Defaults to the last.
+
+    Returns:
+        list[float]: The losses.
+    """
+    logs = sorted(Path(work_dir).glob('*.log.json'))
+    assert logs, f'no json log in {work_dir}'
     losses = []
-    for line in log.read_text().splitlines():
+    for line in logs[run].read_text().splitlines():
         record = json.loads(line)
         if record.get('mode') == 'train' and 'loss' in record:
             losses.append(record['loss'])

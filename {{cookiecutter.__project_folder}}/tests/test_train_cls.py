@@ -32,3 +32,14 @@ def test_resume_continues_epoch_and_optimizer(try_it):
         for state in resumed['optimizer']['state'].values()
     }
     assert steps == {3.0 * iters_per_epoch}
+
+
+def test_seeded_rerun_repeats_the_run(try_it):
+    # The README's --seed: the stopped run of the same command logged the
+    # same losses as the README's run, up to where it was stopped (without
+    # a seed they differ from the first logged iteration).
+    losses = try_it.train('mmcls')
+    try_it.stop_and_resume('mmcls', 'epoch_2.pth', 'epoch_3.pth')
+    rerun = try_it.stopped_losses('mmcls')
+    assert len(rerun) >= 2
+    assert rerun == losses[:len(rerun)]
