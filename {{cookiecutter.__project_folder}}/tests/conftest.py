@@ -104,6 +104,9 @@ class TryIt:
     def stop_and_resume(self, toolbox, stop_at, resume_until):
         """Stop the README's training, then resume it with --resume-from.
 
+        Runs once per set of arguments; later calls return the same
+        checkpoints.
+
         Args:
             toolbox (str): ``mmcls``, ``mmdet`` or ``mmseg``.
             stop_at (str): The checkpoint after which the first run is
