@@ -1,13 +1,15 @@
 {#- The backbone's initialisation in a downstream (det/seg) config, included
-    after ``model``; a toy config whose base config starts from a
-    checkpoint that the toy run must not load sets
-    ``drops_base_checkpoint``. -#}
+    after ``model``; toy configs set ``toy_config``. Without a cls task the
+    ConvNeXt code's real configs start from OpenMMLab's ConvNeXt-T
+    checkpoint (see pretrained.py), which a toy run must not load. -#}
 # Without a checkpoint the backbone keeps the initialisation its class
 # defines.
 if pretrained:
     model['backbone']['init_cfg'] = dict(
         type='Pretrained', checkpoint=pretrained, prefix='backbone.')
-{%- if drops_base_checkpoint | default(false) %}
+{%- if toy_config | default(false)
+    and 'cls' not in cookiecutter.__tasks.split(',')
+    and cookiecutter.__backbone_source == 'convnext' %}
 else:
     # Not the real config's ConvNeXt-T checkpoint, which does not fit the
     # toy width: ConvNeXt's own initialisation (none, as in mmcls).

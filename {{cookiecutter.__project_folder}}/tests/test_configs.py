@@ -132,9 +132,13 @@ DOWNSTREAM_TASKS = {{ tasks | reject('equalto', 'cls') | list }}
 TOOLBOXES = dict(det='mmdet', seg='mmseg')
 
 
+def downstream_configs():
+    return [config for task in DOWNSTREAM_TASKS for config in configs_of(task)]
+
+
 def fp16_task_configs(toy):
     return [
-        config for task in DOWNSTREAM_TASKS for config in configs_of(task)
+        config for config in downstream_configs()
         if ('_toy-' in config.name) == toy
     ]
 
@@ -189,10 +193,7 @@ def test_toy_configs_run_fp32(config):
     assert not uses_fp16(load(config))
 
 
-@pytest.mark.parametrize(
-    'config',
-    [config for task in DOWNSTREAM_TASKS for config in configs_of(task)],
-    ids=lambda p: p.name)
+@pytest.mark.parametrize('config', downstream_configs(), ids=lambda p: p.name)
 def test_backbone_loads_pretrained_or_keeps_its_own_init(config):
     from mmcls.models import build_backbone
     cfg = load(config)

@@ -32,7 +32,7 @@ model = dict(
         num_classes=len(classes),
         channels=64),
     test_cfg=dict(mode='slide', crop_size=crop_size, stride=(43, 43)))
-{%- set drops_base_checkpoint = 'cls' not in cookiecutter.__tasks.split(',') and cookiecutter.__backbone_source == 'convnext' %}
+{%- set toy_config = true %}
 
 {% include 'configs/backbone_init.py' %}
 data_root = 'data/toy/ade/ADEChallengeData2016'
