@@ -32,16 +32,24 @@ MMCLS_MODEL_NAMES = (
     'SwinTransformerV2', 'T2T_ViT', 'TIMMBackbone', 'TNT', 'VAN', 'VGG',
     'VisionTransformer', 'VisionTransformerClsHead')
 REPLACEABLE_MMCLS_MODELS = ('ConvNeXt', )
+# What the project itself keeps in models/ beside the backbone's module,
+# which the backbone must not overwrite or shadow: its other modules and the
+# classes they define (tests/test_bad_answers.py compares these with the
+# template), and the models/<task>/ packages its README suggests for a
+# task's own neck, head or loss.
+PROJECT_MODULES = ('layer_decay_optimizer_constructor', 'torch2_compat')
+PROJECT_CLASSES = ('BackboneLayerDecayOptimizerConstructor', )
 
 ANSWERS = json.loads(r'''{{ {
     'backbone_name': cookiecutter.backbone_name,
+    'backbone_module': cookiecutter.__backbone_module,
     'backbone_code': cookiecutter.backbone_code,
     'tasks': cookiecutter.tasks,
     'project_slug': cookiecutter.project_slug,
 } | tojson }}''')
 
 
-def check_backbone_name(name):
+def check_backbone_name(name, module):
     if not re.fullmatch(r'[A-Za-z_][A-Za-z0-9_]*', name) or not name.isascii():
         return (f'backbone_name {name!r} is not a valid Python class name: '
                 'use ASCII letters, digits and _, not starting with a digit '
@@ -57,6 +65,18 @@ def check_backbone_name(name):
                 'would replace it in its registry: choose another class name '
                 'such as MyNet (of mmcls\'s own names, only ConvNeXt may be '
                 'taken)')
+    if module in KNOWN_TASKS:
+        return (f'backbone_name {name!r} would be written to '
+                f'models/{module}.py, which would shadow the models/{module}/ '
+                f'package the README keeps for {module} extras: choose '
+                'another class name such as MyNet')
+    if module in PROJECT_MODULES:
+        return (f'backbone_name {name!r} would be written to '
+                f'models/{module}.py and overwrite the project\'s own module: '
+                'choose another class name such as MyNet')
+    if name in PROJECT_CLASSES:
+        return (f'backbone_name {name!r} is a class the project already '
+                'defines in models/: choose another class name such as MyNet')
     return None
 
 
@@ -92,7 +112,8 @@ def check_project_slug(slug):
 
 def main():
     errors = [
-        check_backbone_name(ANSWERS['backbone_name']),
+        check_backbone_name(ANSWERS['backbone_name'],
+                            ANSWERS['backbone_module']),
         check_backbone_code(ANSWERS['backbone_code']),
         check_tasks(ANSWERS['tasks']),
         check_project_slug(ANSWERS['project_slug']),

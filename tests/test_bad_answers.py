@@ -20,6 +20,17 @@ BAD_ANSWERS = [
      'of mmcls and would replace it'),
     ({'backbone_name': 'LinearClsHead'}, "backbone_name 'LinearClsHead' is "
      'already a model of mmcls'),
+    ({'backbone_name': 'Torch2Compat'}, "backbone_name 'Torch2Compat' would "
+     "be written to models/torch2_compat.py and overwrite the project's own "
+     'module'),
+    ({'backbone_name': 'LayerDecayOptimizerConstructor'},
+     "would be written to models/layer_decay_optimizer_constructor.py and "
+     "overwrite the project's own module"),
+    ({'backbone_name': 'Seg'}, "backbone_name 'Seg' would be written to "
+     'models/seg.py, which would shadow the models/seg/ package'),
+    ({'backbone_name': 'BackboneLayerDecayOptimizerConstructor'},
+     "backbone_name 'BackboneLayerDecayOptimizerConstructor' is a class the "
+     'project already defines in models/'),
     ({'tasks': ''}, "tasks '' is empty: choose any of cls, det, seg"),
     ({'tasks': ' , '}, "tasks ' , ' is empty: choose any of cls, det, seg"),
     ({'tasks': 'cls,pose'}, "tasks 'cls,pose' names unknown task(s) 'pose'"),
@@ -95,9 +106,34 @@ def test_refused_names_are_those_mmcls_registers(template_root):
     import mmcls.models  # noqa: F401 (registers the models)
     from mmcls.models.builder import MODELS
 
-    hook = ast.parse((template_root / 'hooks/pre_gen_project.py').read_text())
-    names = next(
-        ast.literal_eval(node.value) for node in hook.body
-        if isinstance(node, ast.Assign)
-        and node.targets[0].id == 'MMCLS_MODEL_NAMES')
+    names = hook_constant(template_root, 'MMCLS_MODEL_NAMES')
     assert sorted(names) == sorted(MODELS.module_dict)
+
+
+def test_refused_modules_are_those_the_project_keeps(template_root):
+    """The hook's list of models/ modules and classes matches the template."""
+    models = template_root / '{{cookiecutter.__project_folder}}' / 'models'
+    modules = sorted(
+        path for path in models.glob('*.py')
+        if path.stem != '__init__' and '{' not in path.stem)
+    classes = [
+        node.name for path in modules
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.ClassDef) and not node.name.startswith('_')
+    ]
+    assert sorted(hook_constant(template_root, 'PROJECT_MODULES')) == [
+        path.stem for path in modules
+    ]
+    assert sorted(hook_constant(template_root,
+                                'PROJECT_CLASSES')) == sorted(classes)
+
+
+def hook_constant(template_root, name):
+    """The literal value the pre-gen hook assigns to ``name``.
+
+    Its Jinja sits inside a string literal, so the unrendered hook parses.
+    """
+    hook = ast.parse((template_root / 'hooks/pre_gen_project.py').read_text())
+    return next(
+        ast.literal_eval(node.value) for node in hook.body
+        if isinstance(node, ast.Assign) and node.targets[0].id == name)
