@@ -2,14 +2,18 @@
 
 Every path that belongs to one task is listed once, in ``TASK_PATHS``: a
 task that was not chosen disappears whole. The pre-gen hook has already
-validated the answers.
+validated the answers on their own; this hook refuses a backbone name that
+clashes with a name in the generated code, which only exists now.
 """
+import ast
 import json
 import shutil
+import sys
 from pathlib import Path
 
 ANSWERS = json.loads(r'''{{ {
     'tasks': cookiecutter.__tasks,
+    'backbone_name': cookiecutter.backbone_name,
     'backbone_source': cookiecutter.__backbone_source,
     'config_prefix': cookiecutter.__config_prefix,
     'toy_arch': cookiecutter.__toy_arch,
@@ -73,6 +77,40 @@ def unwanted_paths(tasks, backbone_source):
         yield from CONVNEXT_ONLY_PATHS
 
 
+def bound_names(node):
+    """The names that an AST node binds in its scope."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        for alias in node.names:
+            yield alias.asname or alias.name.split('.')[0]
+    elif isinstance(node,
+                    (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+        yield node.name
+    elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+        yield node.id
+    elif isinstance(node, ast.arg):
+        yield node.arg
+    elif isinstance(node, ast.ExceptHandler) and node.name:
+        yield node.name
+
+
+def module_binding_twice(name):
+    """The first generated module that binds ``name`` more than once.
+
+    The backbone's class is defined once and imported once by each module
+    that uses it; any other binding of its name (mmcv's ``Sequential`` in
+    the backbone's code, ``Path`` in the tests) would replace one of them.
+    """
+    for path in sorted(Path('.').rglob('*.py')):
+        tree = ast.parse(path.read_text(encoding='utf-8'))
+        bindings = [
+            bound for node in ast.walk(tree) for bound in bound_names(node)
+            if bound == name
+        ]
+        if len(bindings) > 1:
+            return path
+    return None
+
+
 def next_steps(tasks):
     first = tasks[0]
     config = FIRST_CONFIG[first].format(
@@ -97,8 +135,17 @@ def main():
     tasks = ANSWERS['tasks'].split(',')
     for path in unwanted_paths(tasks, ANSWERS['backbone_source']):
         remove(path)
+    clash = module_binding_twice(ANSWERS['backbone_name'])
+    if clash:
+        print(
+            f"ERROR: backbone_name {ANSWERS['backbone_name']!r} is already a "
+            f'name in the generated {clash}: choose another class name such '
+            'as MyNet',
+            file=sys.stderr)
+        return 1
     print(next_steps(tasks))
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

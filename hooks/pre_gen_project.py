@@ -5,6 +5,7 @@ them cannot change this code. A bad answer prints one line naming the bad
 value and what is allowed, and exits 1; cookiecutter then removes the
 half-created project folder.
 """
+import builtins
 import json
 import keyword
 import re
@@ -33,12 +34,12 @@ MMCLS_MODEL_NAMES = (
     'VisionTransformer', 'VisionTransformerClsHead')
 REPLACEABLE_MMCLS_MODELS = ('ConvNeXt', )
 # What the project itself keeps in models/ beside the backbone's module,
-# which the backbone must not overwrite or shadow: its other modules and the
-# classes they define (tests/test_bad_answers.py compares these with the
-# template), and the models/<task>/ packages its README suggests for a
-# task's own neck, head or loss.
+# which the backbone's module must not overwrite or shadow: its other modules
+# (tests/test_bad_answers.py compares them with the template) and the
+# models/<task>/ packages its README suggests for a task's own neck, head or
+# loss. A class name that clashes with a name in the generated code is found
+# by the post-gen hook, which reads that code.
 PROJECT_MODULES = ('layer_decay_optimizer_constructor', 'torch2_compat')
-PROJECT_CLASSES = ('BackboneLayerDecayOptimizerConstructor', )
 
 ANSWERS = json.loads(r'''{{ {
     'backbone_name': cookiecutter.backbone_name,
@@ -60,6 +61,10 @@ def check_backbone_name(name, module):
     if name in ('BaseModule', 'BaseBackbone', 'Module'):
         return (f'backbone_name {name!r} would shadow the base class it '
                 'derives from: choose another class name such as MyNet')
+    if name in dir(builtins):
+        return (f'backbone_name {name!r} is a Python builtin, which the '
+                'backbone\'s code uses: choose another class name such as '
+                'MyNet')
     if name in MMCLS_MODEL_NAMES and name not in REPLACEABLE_MMCLS_MODELS:
         return (f'backbone_name {name!r} is already a model of mmcls and '
                 'would replace it in its registry: choose another class name '
@@ -74,9 +79,6 @@ def check_backbone_name(name, module):
         return (f'backbone_name {name!r} would be written to '
                 f'models/{module}.py and overwrite the project\'s own module: '
                 'choose another class name such as MyNet')
-    if name in PROJECT_CLASSES:
-        return (f'backbone_name {name!r} is a class the project already '
-                'defines in models/: choose another class name such as MyNet')
     return None
 
 

@@ -1,11 +1,14 @@
 """Bake every supported combination of answers and check the result."""
 import itertools
+import os
 import py_compile
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import yaml
 
 TASKS = ('cls', 'det', 'seg')
 TASK_SUBSETS = [
@@ -171,12 +174,24 @@ def test_everything_is_rendered(baked):
 
 
 def test_lint_clean(baked):
-    """flake8, isort, yapf and codespell, with the project's settings."""
+    """The generated CI's lint commands, run as it runs them, find nothing."""
     project = baked[0]
-    for linter in (['flake8', '.'], ['isort', '--check-only', '--diff', '.'],
-                   ['yapf', '--diff', '--recursive', '.'], ['codespell_lib']):
-        run = subprocess.run([sys.executable, '-m'] + linter,
+    workflow = yaml.safe_load(
+        (project / '.github/workflows/ci.yml').read_text())
+    lint = next(step['run'] for step in workflow['jobs']['test']['steps']
+                if step.get('name') == 'Lint')
+    commands = lint.strip().splitlines()
+    linters = {command.split()[0] for command in commands}
+    assert linters == {'flake8', 'isort', 'yapf', 'codespell'}
+    # The linters of this Python, as CI's install puts them on PATH.
+    env = dict(os.environ)
+    env['PATH'] = os.pathsep.join(
+        [str(Path(sys.executable).parent), env.get('PATH', '')])
+    for command in commands:
+        run = subprocess.run(command,
+                             shell=True,
                              cwd=project,
+                             env=env,
                              capture_output=True,
                              text=True)
         # Lines the tools print even when they find nothing.
@@ -186,7 +201,7 @@ def test_lint_clean(baked):
             if line.strip() and not line.startswith(chatter)
         ]
         assert run.returncode == 0 and not findings, (
-            f'{linter[0]} findings:\n{run.stdout[-5000:]}{run.stderr[-2000:]}')
+            f'{command} findings:\n{run.stdout[-5000:]}{run.stderr[-2000:]}')
 
 
 def test_python_files_compile(baked):

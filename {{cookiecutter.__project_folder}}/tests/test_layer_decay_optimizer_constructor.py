@@ -15,7 +15,7 @@ OPTIMIZER_CFG = dict(
     paramwise_cfg=dict(decay_rate=0.5))
 
 
-class Model(nn.Module):
+class BackboneWithHead(nn.Module):
 
     def __init__(self):
         super().__init__()
@@ -42,7 +42,7 @@ def groups_by_param(optimizer):
 def test_learning_rates_follow_layer_depth(toolbox):
     build_optimizer = __import__(toolbox, fromlist=['build_optimizer'])
     build_optimizer = build_optimizer.build_optimizer
-    model = Model()
+    model = BackboneWithHead()
     optimizer = build_optimizer(model, OPTIMIZER_CFG)
     groups = groups_by_param(optimizer)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -71,7 +71,7 @@ def test_learning_rates_follow_layer_depth(toolbox):
 
 def test_frozen_parameters_are_left_out():
     from mmcv.runner import build_optimizer
-    model = Model()
+    model = BackboneWithHead()
     model.backbone = {{ cookiecutter.backbone_name }}(arch=ARCH, frozen_stages=1)
     model.train()
     optimizer = build_optimizer(model, OPTIMIZER_CFG)
