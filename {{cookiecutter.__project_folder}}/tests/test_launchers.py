@@ -10,7 +10,7 @@ For each task of this project the README prints::
     mim test PKG $CONFIG -C $CHECKPOINT EVAL_ARGS --launcher slurm \\
         --gpus 16 --gpus-per-node 8 --partition $PARTITION
 
-The tests check, in three steps:
+The tests check, in four steps:
 
 * the exact command lines that mim builds from them (``srun`` options,
   ``torch.distributed.launch`` options, the toolbox script's arguments),
@@ -27,6 +27,8 @@ The tests check, in three steps:
   of the checkpoint it saved, to its metrics);
 * that the single-GPU / CPU forms (``--launcher none``) reach the toolboxes'
   scripts with the arguments mim built, ``sitecustomize.py`` loaded.
+* that the errors the README lists for a shell without
+  ``export PYTHONPATH=$(pwd)`` are those its commands print there.
 
 The smoke configs are ``configs/<task>/*toy-*.py`` (``README.md``); the runs
 use a scratch folder with a link to ``configs`` and the toy data, so nothing
@@ -662,3 +664,46 @@ def test_single_form_cls_test_runs(workspace, toy_data, checkpoint):
     assert result.returncode == 0, result.output[-6000:]
     assert 'accuracy_top-1' in result.output
 {%- endif %}
+
+
+# ---------------------------------------------------------------------------
+# 4. The README's "When a command fails": the errors of a missing PYTHONPATH
+# ---------------------------------------------------------------------------
+
+#: Each error the README lists, and the launcher of the README command that
+#: prints it when ``export PYTHONPATH=$(pwd)`` was left out.
+ERRORS_WITHOUT_PYTHONPATH = {
+    "ModuleNotFoundError: No module named 'models'": 'none',
+    'error: unrecognized arguments: --local-rank=0': 'pytorch',
+}
+
+
+def readme_errors(readme):
+    """The errors listed between the README's ``errors`` markers."""
+    text = (PROJECT_ROOT / readme).read_text(encoding='utf-8')
+    block = re.search(r'<!-- errors:start -->(.*?)<!-- errors:end -->', text,
+                      re.DOTALL)
+    assert block, f'{readme} has no errors block'
+    return re.findall(r'^- `([^`]+)`', block.group(1), re.MULTILINE)
+
+
+@pytest.mark.parametrize('readme', ['README.md', 'README_zh-CN.md'])
+def test_readme_lists_the_errors_without_pythonpath(readme):
+    assert readme_errors(readme) == list(ERRORS_WITHOUT_PYTHONPATH)
+
+
+@pytest.mark.parametrize('error, launcher', ERRORS_WITHOUT_PYTHONPATH.items())
+def test_command_without_pythonpath_prints_the_readme_error(
+        workspace, error, launcher):
+    task = TASKS[0]
+    args = readme_command(task, 'train', launcher, smoke_config(task),
+                          str(workspace / 'work_dirs' / 'no_pythonpath'), None)
+    if launcher == 'pytorch':
+        args[args.index('--gpus') + 1] = '1'
+    env = project_env()
+    env['PYTHONPATH'] = os.pathsep.join(
+        p for p in env['PYTHONPATH'].split(os.pathsep)
+        if p and Path(p).resolve() != PROJECT_ROOT)
+    result = run(mim_executable() + args, cwd=workspace, env=env, timeout=300)
+    assert result.returncode != 0, result.output[-3000:]
+    assert error in result.output, result.output[-3000:]
