@@ -174,7 +174,7 @@ def test_everything_is_rendered(baked):
 
 
 def test_lint_clean(baked):
-    """The generated CI's lint commands, run as it runs them, find nothing."""
+    """The lint commands of the generated CI and README find nothing."""
     project = baked[0]
     workflow = yaml.safe_load(
         (project / '.github/workflows/ci.yml').read_text())
@@ -183,6 +183,9 @@ def test_lint_clean(baked):
     commands = lint.strip().splitlines()
     linters = {command.split()[0] for command in commands}
     assert linters == {'flake8', 'isort', 'yapf', 'codespell'}
+    for readme in ('README.md', 'README_zh-CN.md'):
+        assert ' && '.join(commands) in (project / readme).read_text(), (
+            f'{readme} does not print the lint commands of ci.yml')
     # The linters of this Python, as CI's install puts them on PATH.
     env = dict(os.environ)
     env['PATH'] = os.pathsep.join(

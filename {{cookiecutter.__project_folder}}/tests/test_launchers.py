@@ -613,7 +613,7 @@ os._exit(0)
 SINGLE_FORMS = [
 {%- for task in tasks %}
 {%- if task == 'cls' %}
-    # The README's CPU form: mim turns --gpus 0 into --device cpu.
+    # mim's explicit CPU form: it turns --gpus 0 into --device cpu.
     ('cls', 'train', ['--gpus', '0'], ['--device', 'cpu']),
 {%- else %}
     # No --device in this train.py: it picks the CPU itself, and mim
