@@ -56,6 +56,8 @@ FIRST_CONFIG = {
     'seg': 'configs/seg/upernet_{prefix}-{arch}_toy-shapes.py',
 }
 TOOLBOX = {'cls': 'mmcls', 'det': 'mmdet', 'seg': 'mmseg'}
+# Where the project's Python code lives, besides sitecustomize.py.
+CODE_FOLDERS = ('configs', 'models', 'tests', 'tools')
 
 
 def remove(relative_path):
@@ -93,6 +95,17 @@ def bound_names(node):
         yield node.name
 
 
+def generated_modules():
+    """The Python files of the project's code, as the template lays it out.
+
+    Only these: a bake over an existing folder (``-f``) may find a virtual
+    environment or other files of the user's there.
+    """
+    yield from sorted(Path('.').glob('*.py'))
+    for folder in CODE_FOLDERS:
+        yield from sorted(Path(folder).rglob('*.py'))
+
+
 def module_binding_twice(name):
     """The first generated module that binds ``name`` more than once.
 
@@ -100,7 +113,7 @@ def module_binding_twice(name):
     that uses it; any other binding of its name (mmcv's ``Sequential`` in
     the backbone's code, ``Path`` in the tests) would replace one of them.
     """
-    for path in sorted(Path('.').rglob('*.py')):
+    for path in generated_modules():
         tree = ast.parse(path.read_text(encoding='utf-8'))
         bindings = [
             bound for node in ast.walk(tree) for bound in bound_names(node)

@@ -1,5 +1,5 @@
 """Bad answers fail in the pre-gen hook with one clear line, leave nothing."""
-import ast
+from pathlib import Path
 
 import pytest
 from cookiecutter.exceptions import FailedHookException
@@ -112,7 +112,7 @@ def test_quotes_and_jinja_text_stay_text(template_root, tmp_path):
     assert 'Quote " \' \\ back{{ not_jinja }}' in readme
 
 
-def test_refused_names_are_those_mmcls_registers(template_root):
+def test_refused_names_are_those_mmcls_registers(hook_constant):
     """The hook's copy of mmcls's model names matches the installed mmcls.
 
     The hook runs before anything is installed, so it cannot ask mmcls.
@@ -120,27 +120,36 @@ def test_refused_names_are_those_mmcls_registers(template_root):
     import mmcls.models  # noqa: F401 (registers the models)
     from mmcls.models.builder import MODELS
 
-    names = hook_constant(template_root, 'MMCLS_MODEL_NAMES')
+    names = hook_constant('pre_gen_project', 'MMCLS_MODEL_NAMES')
     assert sorted(names) == sorted(MODELS.module_dict)
 
 
-def test_refused_modules_are_those_the_project_keeps(template_root):
+def test_refused_modules_are_those_the_project_keeps(template_root,
+                                                     hook_constant):
     """The hook's list of models/ modules matches the template."""
     models = template_root / '{{cookiecutter.__project_folder}}' / 'models'
     modules = sorted(
         path for path in models.glob('*.py')
         if path.stem != '__init__' and '{' not in path.stem)
-    assert sorted(hook_constant(template_root, 'PROJECT_MODULES')) == [
+    assert sorted(hook_constant('pre_gen_project', 'PROJECT_MODULES')) == [
         path.stem for path in modules
     ]
 
 
-def hook_constant(template_root, name):
-    """The literal value the pre-gen hook assigns to ``name``.
-
-    Its Jinja sits inside a string literal, so the unrendered hook parses.
-    """
-    hook = ast.parse((template_root / 'hooks/pre_gen_project.py').read_text())
-    return next(
-        ast.literal_eval(node.value) for node in hook.body
-        if isinstance(node, ast.Assign) and node.targets[0].id == name)
+def test_rebake_over_a_folder_with_a_virtualenv(template_root, tmp_path):
+    """With -f the name check reads the project's code, not a venv in it."""
+    venv_module = tmp_path / 'my_net_backbone' / '.venv' / 'lib' / 'other.py'
+    venv_module.parent.mkdir(parents=True)
+    venv_module.write_text('class MyNet:\n    pass\n\n\nMyNet = 1\n')
+    project = cookiecutter(
+        str(template_root),
+        no_input=True,
+        overwrite_if_exists=True,
+        extra_context={
+            'backbone_name': 'MyNet',
+            'project_slug': 'my_net_backbone',
+            'tasks': 'cls'
+        },
+        output_dir=str(tmp_path))
+    assert (Path(project) / 'models' / 'my_net.py').is_file()
+    assert venv_module.is_file()

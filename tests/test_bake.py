@@ -213,6 +213,16 @@ def test_python_files_compile(baked):
         py_compile.compile(str(path), doraise=True)
 
 
+def test_name_check_reads_every_python_file(baked, hook_constant):
+    """The post-gen hook's name check reads the folders that hold code."""
+    project = baked[0]
+    code_folders = hook_constant('post_gen_project', 'CODE_FOLDERS')
+    for path in project.rglob('*.py'):
+        relative = path.relative_to(project)
+        assert len(relative.parts) == 1 or relative.parts[0] in code_folders, (
+            f'{relative} is outside the folders the post-gen hook reads')
+
+
 def test_configs_build_and_run(baked):
     """The project's own config test: load, build, forward every config."""
     project = baked[0]
