@@ -40,6 +40,7 @@ def expected_files(tasks, module, prefix, convnext):
         '.cookiecutter.json',
         '.github/workflows/ci.yml',
         '.gitignore',
+        '.yapfignore',
         '.pre-commit-config.yaml',
         'README.md',
         'README_zh-CN.md',
@@ -186,6 +187,11 @@ def test_lint_clean(baked):
     for readme in ('README.md', 'README_zh-CN.md'):
         assert ' && '.join(commands) in (project / readme).read_text(), (
             f'{readme} does not print the lint commands of ci.yml')
+    # A virtual environment in the project is not its code.
+    for venv in ('.venv', 'venv'):
+        stray = project / venv / 'lib' / 'stray.py'
+        stray.parent.mkdir(parents=True)
+        stray.write_text('import os,sys\nx=1 # teh\n')
     # The linters of this Python, as CI's install puts them on PATH.
     env = dict(os.environ)
     env['PATH'] = os.pathsep.join(
