@@ -1,4 +1,8 @@
-"""Bad answers fail in the pre-gen hook with one clear line, leave nothing."""
+"""Bad answers fail in a hook with one clear line and leave nothing.
+
+The pre-gen hook checks each answer; the post-gen hook refuses a backbone
+name that the generated code already uses for something else.
+"""
 from pathlib import Path
 
 import pytest
