@@ -166,17 +166,24 @@ def mim_executable():
     return [sys.executable, '-m', 'mim']
 
 
-def project_env(**extra):
-    """The environment of a shell after ``export PYTHONPATH=$(pwd)``."""
+def project_env(with_project=True, **extra):
+    """The environment of a shell after ``export PYTHONPATH=$(pwd)``.
+
+    With ``with_project=False``: of a shell where that export was left out.
+    """
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(('SLURM_', 'MASTER_', 'TORCHELASTIC_'))
         and k not in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'LOCAL_WORLD_SIZE')
     }
-    env['PYTHONPATH'] = os.pathsep.join(
-        [str(PROJECT_ROOT)] +
-        [p for p in env.get('PYTHONPATH', '').split(os.pathsep) if p])
+    paths = [
+        p for p in env.get('PYTHONPATH', '').split(os.pathsep)
+        if p and Path(p).resolve() != PROJECT_ROOT
+    ]
+    if with_project:
+        paths.insert(0, str(PROJECT_ROOT))
+    env['PYTHONPATH'] = os.pathsep.join(paths)
     env.update(extra)
     return env
 
@@ -700,10 +707,10 @@ def test_command_without_pythonpath_prints_the_readme_error(
                           str(workspace / 'work_dirs' / 'no_pythonpath'), None)
     if launcher == 'pytorch':
         args[args.index('--gpus') + 1] = '1'
-    env = project_env()
-    env['PYTHONPATH'] = os.pathsep.join(
-        p for p in env['PYTHONPATH'].split(os.pathsep)
-        if p and Path(p).resolve() != PROJECT_ROOT)
-    result = run(mim_executable() + args, cwd=workspace, env=env, timeout=300)
+    result = run(
+        mim_executable() + args,
+        cwd=workspace,
+        env=project_env(with_project=False),
+        timeout=300)
     assert result.returncode != 0, result.output[-3000:]
     assert error in result.output, result.output[-3000:]
