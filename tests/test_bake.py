@@ -56,6 +56,7 @@ def expected_files(tasks, module, prefix, convnext):
         'tests/test_backbone.py',
         'tests/test_configs.py',
         'tests/test_launchers.py',
+        'tests/test_real_configs.py',
         'tests/test_toy_data.py',
         'tests/test_tools.py',
         'tests/test_torch2_compat.py',

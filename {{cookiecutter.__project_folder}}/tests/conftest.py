@@ -31,14 +31,76 @@ def readme_try_it_commands():
     ]
 
 
+def copy_project(workspace):
+    """Copy what the README's commands need into ``workspace``.
+
+    Runs there write ``data/`` and ``work_dirs/`` into the copy, never into
+    the project.
+    """
+    for name in ('configs', 'models', 'tools'):
+        shutil.copytree(
+            PROJECT_ROOT / name,
+            workspace / name,
+            ignore=shutil.ignore_patterns('__pycache__'))
+    for name in ('sitecustomize.py', 'README.md'):
+        shutil.copy(PROJECT_ROOT / name, workspace / name)
+
+
+def project_copy_env(workspace):
+    """The environment after ``export PYTHONPATH=$(pwd)`` in ``workspace``."""
+    return dict(os.environ, PYTHONPATH=str(workspace), MPLBACKEND='Agg')
+
+
+def shell(command, workspace, timeout=900):
+    """Run ``command`` with bash in ``workspace``, as a user would; its output.
+
+    Args:
+        command (str): A command line, quoted as in the README.
+        workspace (Path): A folder made by :func:`copy_project`.
+        timeout (float): Seconds before the command is killed.
+
+    Returns:
+        str: Its standard output and error, interleaved.
+    """
+    run = subprocess.run(['bash', '-c', command],
+                         cwd=workspace,
+                         env=project_copy_env(workspace),
+                         stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT,
+                         text=True,
+                         timeout=timeout)
+    assert run.returncode == 0, f'`{command}` failed:\n' + run.stdout[-5000:]
+    return run.stdout
+
+
+def assert_loaded_classification_checkpoint(output):
+    """Assert that a det/seg run's backbone started from a classifier's.
+
+    Args:
+        output (str): What the ``mim train`` command printed.
+    """
+    loaded = r'load backbone\. in model from: work_dirs/\S+\.pth'
+    assert re.search(loaded, output), output[-3000:]
+    # mmcv loads non-strictly and only logs what did not fit. The classifier
+    # lacks just the norms (and, for BN, their running statistics) of the
+    # extra output stages.
+    assert 'unexpected key in source state_dict' not in output
+    assert 'size mismatch' not in output
+    for missing in re.findall(r'missing keys in source state_dict: (.*)',
+                              output):
+        for key in missing.split(', '):
+            assert re.fullmatch(
+                r'norm\d+\.(weight|bias|running_mean|running_var'
+                r'|num_batches_tracked)', key), key
+
+
 class TryIt:
     """Runs the README's commands in a copy of the project, as printed."""
 
     def __init__(self, workspace):
         self.workspace = workspace
         self.commands = readme_try_it_commands()
-        self.env = dict(
-            os.environ, PYTHONPATH=str(workspace), MPLBACKEND='Agg')
+        self.env = project_copy_env(workspace)
         self._outputs = {}
         self._resumed = {}
         assert self.commands[0] == 'export PYTHONPATH=$(pwd)'
@@ -57,16 +119,7 @@ class TryIt:
         return self._outputs[command]
 
     def shell(self, command, timeout=900):
-        run = subprocess.run(['bash', '-c', command],
-                             cwd=self.workspace,
-                             env=self.env,
-                             stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT,
-                             text=True,
-                             timeout=timeout)
-        assert run.returncode == 0, f'`{command}` failed:\n' + \
-            run.stdout[-5000:]
-        return run.stdout
+        return shell(command, self.workspace, timeout)
 
     def work_dir(self, toolbox):
         """The ``--work-dir`` of the README's ``mim train <toolbox>``."""
@@ -86,19 +139,7 @@ class TryIt:
         """
         output = self.run(f'mim train {toolbox}')
         if finetunes:
-            loaded = r'load backbone\. in model from: work_dirs/\S+\.pth'
-            assert re.search(loaded, output), output[-3000:]
-            # mmcv loads non-strictly and only logs what did not fit. The
-            # classifier lacks just the norms (and, for BN, their running
-            # statistics) of the extra output stages.
-            assert 'unexpected key in source state_dict' not in output
-            assert 'size mismatch' not in output
-            for missing in re.findall(
-                    r'missing keys in source state_dict: (.*)', output):
-                for key in missing.split(', '):
-                    assert re.fullmatch(
-                        r'norm\d+\.(weight|bias|running_mean|running_var'
-                        r'|num_batches_tracked)', key), key
+            assert_loaded_classification_checkpoint(output)
         return train_losses(self.workspace / self.work_dir(toolbox))
 
     def stop_and_resume(self, toolbox, stop_at, resume_until):
@@ -194,13 +235,7 @@ def train_losses(work_dir, run=-1):
 @pytest.fixture(scope='session')
 def try_it(tmp_path_factory):
     workspace = tmp_path_factory.mktemp('project')
-    for name in ('configs', 'models', 'tools'):
-        shutil.copytree(
-            PROJECT_ROOT / name,
-            workspace / name,
-            ignore=shutil.ignore_patterns('__pycache__'))
-    for name in ('sitecustomize.py', 'README.md'):
-        shutil.copy(PROJECT_ROOT / name, workspace / name)
+    copy_project(workspace)
     runner = TryIt(workspace)
     runner.run('python tools/make_toy_data.py')
     return runner
