@@ -3,6 +3,7 @@
 Small inputs keep them to seconds on a CPU; what they print is checked
 against the model itself.
 """
+import functools
 import importlib.util
 import json
 import os
@@ -23,13 +24,14 @@ UNITS = {'': 1, 'k': 1e3, 'K': 1e3, 'M': 1e6, 'G': 1e9}
 #: ``params_to_string`` (k, M) and ``flops_to_string`` (K, M, G) print.
 PARAMS_LINE = r'Params: ([\d.]+) ([kM]?)'
 FLOPS_LINE = r'FLOPs: ([\d.]+) ([KMG]?)FLOPs'
+GPUS = torch.cuda.device_count()
 
 
-def run_tool(script, *args, succeeds=True):
+def run_tool(script, *args):
     """Run ``tools/<script>`` from the project root, as the README does.
 
     Returns:
-        str: Its stdout if it ``succeeds``, else its stderr (it must fail).
+        str: What it printed to stdout; it must succeed.
     """
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
@@ -41,9 +43,38 @@ def run_tool(script, *args, succeeds=True):
                             capture_output=True,
                             text=True,
                             timeout=900)
-    output = result.stdout + result.stderr[-3000:]
-    assert (result.returncode == 0) == succeeds, output
-    return result.stdout if succeeds else result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    return result.stdout
+
+
+@functools.lru_cache()
+def load_tool(script):
+    """Import ``tools/<script>`` as a module, once."""
+    spec = importlib.util.spec_from_file_location(
+        Path(script).stem, ROOT / 'tools' / script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def usage_error(script, args, monkeypatch, capsys):
+    """Run ``tools/<script>`` with bad ``args``: the error it exits with.
+
+    Bad arguments must end the tool the way argparse ends it (status 2, a
+    usage line, then one error line), not in a traceback, which pytest would
+    report here as the exception itself.
+
+    Returns:
+        str: The error line, without ``<script>: error: ``.
+    """
+    monkeypatch.setattr(sys, 'argv', [script, *args])
+    with pytest.raises(SystemExit) as exited:
+        load_tool(script).main()
+    assert exited.value.code == 2
+    last_line = capsys.readouterr().err.strip().splitlines()[-1]
+    prefix = f'{script}: error: '
+    assert last_line.startswith(prefix), last_line
+    return last_line[len(prefix):]
 
 
 def printed_number(pattern, text):
@@ -98,23 +129,34 @@ def test_get_flops_takes_a_custom_arch_and_feature_maps():
 
 
 @pytest.mark.parametrize('args, message', [
-    (['--shape', '1', '2', '3'], '--shape takes 1 or 2 numbers'),
-    (['--arch', 'huge'], "Unknown arch 'huge'"),
+    ('--shape 1 2 3', 'takes 1 or 2 numbers of at least 32, got 1 2 3'),
+    ('--shape 224 16', 'got 224 16'),
+    ('--in-channels 0', '--in-channels must be positive, got 0'),
+    ('--arch huge', "Unknown arch 'huge'"),
+    ('--arch {"depths":[2]', '--arch {"depths":[2]: not a JSON dict'),
+    ('--out-indices 7', 'Invalid out_indices [7]'),
 ])
-def test_get_flops_bad_arguments(args, message):
-    assert message in run_tool('get_flops.py', *args, succeeds=False)
+def test_get_flops_bad_arguments(args, message, monkeypatch, capsys):
+    error = usage_error('get_flops.py', args.split(), monkeypatch, capsys)
+    assert message in error
 
 
-def load_benchmark():
-    spec = importlib.util.spec_from_file_location(
-        'benchmark', ROOT / 'tools' / 'benchmark.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.mark.parametrize('args, message', [
+    ('--batch-size 0', 'argument --batch-size: must be at least 1, got 0'),
+    ('--img-size 16', 'argument --img-size: must be at least 32, got 16'),
+    ('--iters x', "argument --iters: invalid int value: 'x'"),
+    ('--warmup -1', 'argument --warmup: must be at least 0, got -1'),
+    ('--device gpu', '--device gpu: Expected one of cpu, cuda'),
+    (f'--device cuda:{GPUS}', f'this machine has {GPUS} CUDA device(s)'),
+    ('--arch huge', "Unknown arch 'huge'"),
+])
+def test_benchmark_bad_arguments(args, message, monkeypatch, capsys):
+    error = usage_error('benchmark.py', args.split(), monkeypatch, capsys)
+    assert message in error
 
 
 def test_speed_ratio_pairs_the_rounds():
-    speed_ratio = load_benchmark().speed_ratio
+    speed_ratio = load_tool('benchmark.py').speed_ratio
     assert speed_ratio([1.0, 2.0, 1.0], [2.0, 4.0, 2.0]) == (2.0, 2.0, 2.0)
     # Round by round: a slow round slows both models and cancels out.
     ratio, low, high = speed_ratio([1.0, 3.0, 1.0, 1.0], [1.0, 3.0, 2.0, 2.0])
@@ -141,7 +183,7 @@ def test_benchmark_prints_a_table_with_ratios():
 
 def test_benchmark_compares_with_the_real_references():
     from mmcls.models.backbones.convnext import ConvNeXt as MMClsConvNeXt
-    benchmark = load_benchmark()
+    benchmark = load_tool('benchmark.py')
     models, reference_arch = benchmark.build_models('tiny', ['mmcls', 'timm'])
     assert reference_arch == 'tiny'
     assert type(models['ours']) is {{ cookiecutter.backbone_name }}

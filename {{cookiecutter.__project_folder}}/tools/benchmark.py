@@ -39,19 +39,46 @@ MEMORY_FORMATS = {
 }
 
 
-def parse_args():
+def int_at_least(minimum):
+    """An argparse type: an int of at least ``minimum``."""
+
+    def parse(text):
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                f'must be at least {minimum}, got {value}')
+        return value
+
+    parse.__name__ = 'int'  # argparse names it in "invalid int value"
+    return parse
+
+
+def build_parser():
     parser = argparse.ArgumentParser(
         description='Benchmark the backbone beside the ConvNeXt of mmcls '
         'and timm.')
     parser.add_argument(
-        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+        '--device',
+        default='cuda' if torch.cuda.is_available() else 'cpu',
+        help='cpu, cuda or cuda:N')
     parser.add_argument('--arch', default='tiny', help='the preset to build')
-    parser.add_argument('--batch-size', type=int, default=32)
-    parser.add_argument('--img-size', type=int, default=224)
+    parser.add_argument('--batch-size', type=int_at_least(1), default=32)
     parser.add_argument(
-        '--iters', type=int, default=10, help='timed steps per model')
+        '--img-size',
+        type=int_at_least(32),
+        default=224,
+        help='input height and width (at least the backbones\' output '
+        'stride, 32)')
     parser.add_argument(
-        '--warmup', type=int, default=3, help='untimed steps per model')
+        '--iters',
+        type=int_at_least(1),
+        default=10,
+        help='timed steps per model')
+    parser.add_argument(
+        '--warmup',
+        type=int_at_least(0),
+        default=3,
+        help='untimed steps per model')
     parser.add_argument(
         '--modes',
         nargs='+',
@@ -78,8 +105,23 @@ def parse_args():
         default=['mmcls', 'timm'],
         help='the ConvNeXts to compare with (timm only where installed)')
     parser.add_argument(
-        '--threads', type=int, help='CPU threads (torch.set_num_threads)')
-    return parser.parse_args()
+        '--threads',
+        type=int_at_least(1),
+        help='CPU threads (torch.set_num_threads)')
+    return parser
+
+
+def parse_device(parser, name):
+    """``torch.device(name)``, or a usage error if this machine lacks it."""
+    try:
+        device = torch.device(name)
+    except RuntimeError as error:
+        parser.error(f'--device {name}: {error}')
+    index = device.index or 0
+    if device.type == 'cuda' and index >= torch.cuda.device_count():
+        parser.error(f'--device {name}: this machine has '
+                     f'{torch.cuda.device_count()} CUDA device(s)')
+    return device
 
 
 def build_models(arch, references):
@@ -198,12 +240,16 @@ def format_table(header, rows):
 
 
 def main():
-    args = parse_args()
+    parser = build_parser()
+    args = parser.parse_args()
+    device = parse_device(parser, args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = torch.device(args.device)
     torch.manual_seed(0)
-    models, reference_arch = build_models(args.arch, args.references)
+    try:
+        models, reference_arch = build_models(args.arch, args.references)
+    except ValueError as error:  # the backbone's own check of the arch
+        parser.error(str(error))
     for model in models.values():
         model.to(device)
     names = list(models)

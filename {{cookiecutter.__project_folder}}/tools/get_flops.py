@@ -16,8 +16,11 @@ from mmcv.cnn import get_model_complexity_info
 
 from models.{{ cookiecutter.__backbone_module }} import {{ cookiecutter.backbone_name }}
 
+#: The smallest input side: the output stride of a 4-stage backbone.
+MIN_SIZE = 32
 
-def parse_args():
+
+def build_parser():
     parser = argparse.ArgumentParser(
         description='Count the parameters and FLOPs of the backbone.')
     parser.add_argument(
@@ -29,7 +32,8 @@ def parse_args():
         type=int,
         nargs='+',
         default=[224],
-        help='input height and width (one number for a square)')
+        help='input height and width (one number for a square), each at '
+        f'least {MIN_SIZE}')
     parser.add_argument('--in-channels', type=int, default=3)
     parser.add_argument(
         '--out-indices',
@@ -39,23 +43,33 @@ def parse_args():
         'maps); default: the last stage, pooled, as for classification')
     parser.add_argument(
         '--per-layer', action='store_true', help='print every layer')
-    return parser.parse_args()
+    return parser
 
 
 def main():
-    args = parse_args()
-    if len(args.shape) == 1:
-        height = width = args.shape[0]
-    elif len(args.shape) == 2:
-        height, width = args.shape
-    else:
-        raise ValueError(f'--shape takes 1 or 2 numbers, got {args.shape}')
-    arch = json.loads(args.arch) if args.arch.startswith('{') else args.arch
+    parser = build_parser()
+    args = parser.parse_args()
+    if len(args.shape) not in (1, 2) or min(args.shape) < MIN_SIZE:
+        shape = ' '.join(map(str, args.shape))
+        parser.error(f'--shape takes 1 or 2 numbers of at least {MIN_SIZE}, '
+                     f'got {shape}')
+    height, width = args.shape if len(args.shape) == 2 else args.shape * 2
+    if args.in_channels < 1:
+        parser.error(f'--in-channels must be positive, got {args.in_channels}')
+    arch = args.arch
+    if arch.startswith('{'):
+        try:
+            arch = json.loads(arch)
+        except json.JSONDecodeError as error:
+            parser.error(f'--arch {args.arch}: not a JSON dict ({error})')
     kwargs = dict(arch=arch, in_channels=args.in_channels)
     if args.out_indices is not None:
         kwargs.update(
             out_indices=args.out_indices, gap_before_final_norm=False)
-    model = {{ cookiecutter.backbone_name }}(**kwargs).eval()
+    try:
+        model = {{ cookiecutter.backbone_name }}(**kwargs).eval()
+    except ValueError as error:  # the backbone's own check of its arguments
+        parser.error(str(error))
     with torch.no_grad():
         flops, params = get_model_complexity_info(
             model, (args.in_channels, height, width),
