@@ -1,5 +1,7 @@
 """``tools/get_flops.py`` and ``tools/benchmark.py``, run as the README shows.
 
+Also how each of them and ``tools/install.sh`` refuse bad arguments.
+
 Small inputs keep them to seconds on a CPU; what they print is checked
 against the model itself.
 """
@@ -193,3 +195,35 @@ def test_benchmark_compares_with_the_real_references():
         assert models['timm'].default_cfg['architecture'] == 'convnext_tiny'
     else:
         assert 'timm' not in models
+
+
+def run_install(*args):
+    """Run ``tools/install.sh`` with a Python that fails at once.
+
+    ``PYTHON=false`` makes the script's first ``pip`` call fail (status 1),
+    so status 2 means it stopped before installing anything.
+    """
+    return subprocess.run(['bash', 'tools/install.sh', *args],
+                          cwd=ROOT,
+                          env=dict(os.environ, PYTHON='false'),
+                          capture_output=True,
+                          text=True,
+                          timeout=60)
+
+
+@pytest.mark.parametrize(
+    'args', ['-r nope.txt', '--requirement=nope.txt', '-rnope.txt'])
+def test_install_refuses_a_missing_requirements_file(args):
+    result = run_install(*args.split())
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip() == (
+        "install.sh: error: -r 'nope.txt': no such requirements file")
+    assert result.stdout == ''
+
+
+def test_install_takes_the_readme_requirements_file():
+    readme = (ROOT / 'README.md').read_text(encoding='utf-8')
+    command = re.search(r'^bash tools/install\.sh (.*)$', readme, re.M)
+    result = run_install(*command[1].split())
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert '[install] build tools' in result.stdout

@@ -102,6 +102,22 @@ def test_rejects_unknown_task(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize('args, message', [
+    ('--seed -1', '--seed must be in [0, 2**32), got -1'),
+    (f'--seed {2**32}', f'--seed must be in [0, 2**32), got {2**32}'),
+    ('--out {file}', '--out {file}: {file} is a file, not a folder'),
+    ('--out {file}/toy', '--out {file}/toy: {file} is a file, not a folder'),
+])
+def test_rejects_bad_arguments(tmp_path, args, message):
+    file = tmp_path / 'notes.txt'
+    file.write_text('not a folder')
+    result = _run(*args.format(file=file).split(), '--tasks', TASKS[0])
+    assert result.returncode == 2, result.stderr
+    error = result.stderr.strip().splitlines()[-1]
+    assert error == 'make_toy_data.py: error: ' + message.format(file=file)
+    assert list(tmp_path.iterdir()) == [file]
+
+
 def test_missing_generator_is_not_offered(tmp_path):
     """A project with one task only offers that task."""
     task = TASKS[0]

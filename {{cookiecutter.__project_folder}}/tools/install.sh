@@ -22,6 +22,22 @@ PROJECT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 pip_install() { "$PYTHON" -m pip install --disable-pip-version-check "$@"; }
 log() { printf '\n[install] %s\n' "$*"; }
 
+# The final `pip install` reads these; a wrong path must not wait for it,
+# after what can be a 35-minute build of mmcv-full.
+args=("$@")
+for i in "${!args[@]}"; do
+    case ${args[i]} in
+        -r | --requirement) requirements=${args[i + 1]:-} ;;
+        --requirement=*) requirements=${args[i]#--requirement=} ;;
+        -r*) requirements=${args[i]#-r} ;;
+        *) continue ;;
+    esac
+    if [ ! -f "$requirements" ]; then
+        echo "install.sh: error: -r '$requirements': no such requirements file" >&2
+        exit 2
+    fi
+done
+
 log "build tools (setuptools<82 still ships pkg_resources, which mmcv and mim import)"
 pip_install "setuptools>=77,<82" wheel ninja "numpy" opencv-python-headless
 

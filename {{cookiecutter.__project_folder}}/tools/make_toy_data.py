@@ -109,6 +109,12 @@ def parse_args(argv=None):
                      f'{", ".join(map(repr, unknown))} '
                      f'(choose from {", ".join(tasks)})')
     args.tasks = [t for t in tasks if t in args.tasks]  # drop duplicates
+    if not 0 <= args.seed < 2**32:  # what numpy's generators take
+        parser.error(f'--seed must be in [0, 2**32), got {args.seed}')
+    out = Path(args.out)
+    existing = next(path for path in (out, *out.parents) if path.exists())
+    if not existing.is_dir():
+        parser.error(f'--out {args.out}: {existing} is a file, not a folder')
     return args
 
 
