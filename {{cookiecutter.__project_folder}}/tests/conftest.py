@@ -19,14 +19,28 @@ if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
 
+def readme_code(section):
+    """The lines of the bash block in a marked section of the README.
+
+    Args:
+        section (str): The name in ``<!-- section:start -->`` and
+            ``<!-- section:end -->``.
+
+    Returns:
+        list[str]: The block's lines; none if the README lacks the section.
+    """
+    readme = (PROJECT_ROOT / 'README.md').read_text(encoding='utf-8')
+    start = f'<!-- {section}:start -->'
+    if start not in readme:
+        return []
+    block = readme.split(start)[1].split(f'<!-- {section}:end -->')[0]
+    return block.split('```bash')[1].split('```')[0].splitlines()
+
+
 def readme_try_it_commands():
     """The commands of the README's "Try it in 5 minutes", one per line."""
-    readme = (PROJECT_ROOT / 'README.md').read_text(encoding='utf-8')
-    block = readme.split('<!-- try-it:start -->')[1]
-    block = block.split('<!-- try-it:end -->')[0]
-    code = block.split('```bash')[1].split('```')[0]
     return [
-        line.strip() for line in code.splitlines()
+        line.strip() for line in readme_code('try-it')
         if line.strip() and not line.lstrip().startswith('#')
     ]
 

@@ -12,6 +12,9 @@ import numpy as np
 {% endif -%}
 import pytest
 import torch
+{%- if 'det' in tasks or 'seg' in tasks %}
+from conftest import readme_code
+{%- endif %}
 from mmcv import Config{% if 'det' in tasks or 'seg' in tasks %}, DictAction{% endif %}
 from mmcv.runner import build_optimizer
 
@@ -150,13 +153,10 @@ def readme_cpu_overrides():
         dict: ``{(toolbox, 'train' or 'test'): options}``, the options parsed
         as the toolboxes' scripts parse them.
     """
-    readme = (PROJECT_ROOT / 'README.md').read_text(encoding='utf-8')
-    block = readme.split('<!-- cpu-fp32:start -->')[1]
-    block = block.split('<!-- cpu-fp32:end -->')[0]
     parser = argparse.ArgumentParser()
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     overrides = {}
-    for line in block.split('```bash')[1].split('```')[0].split('\n'):
+    for line in readme_code('cpu-fp32'):
         if line.startswith('mim '):
             _, tool, toolbox, *args = line.split()
             options = args[args.index('--cfg-options'):]

@@ -28,10 +28,11 @@ import pytest
 {%- if 'det' in tasks or 'seg' in tasks %}
 import torch
 from conftest import (PROJECT_ROOT, assert_loaded_classification_checkpoint,
-                      copy_project, shell, train_losses)
+                      copy_project, readme_code, shell, train_losses)
 from mmcv import Config
 {%- else %}
-from conftest import PROJECT_ROOT, copy_project, shell, train_losses
+from conftest import (PROJECT_ROOT, copy_project, readme_code, shell,
+                      train_losses)
 {%- endif %}
 
 README = PROJECT_ROOT / 'README.md'
@@ -92,16 +93,13 @@ def readme_cpu_command(task, tool):
 
     For the fp16 recipes that is the form of the README's CPU block.
     """
-    readme = README.read_text(encoding='utf-8')
     start = f'mim {tool} {TOOLBOXES[task]} $CONFIG '
-    if '<!-- cpu-fp32:start -->' in readme:
-        block = readme.split('<!-- cpu-fp32:start -->')[1]
-        block = block.split('<!-- cpu-fp32:end -->')[0]
-        found = [line for line in block.splitlines() if line.startswith(start)]
-        if found:
-            return found[0]
+    cpu_block = readme_code('cpu-fp32')
+    found = [line for line in cpu_block if line.startswith(start)]
+    if found:
+        return found[0]
     found = [
-        line for line in readme.splitlines()
+        line for line in README.read_text(encoding='utf-8').splitlines()
         if line.startswith(start) and '--launcher' not in line
     ]
     assert len(found) == 1, f'README lines starting {start!r}: {found}'
