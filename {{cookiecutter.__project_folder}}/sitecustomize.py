@@ -1,4 +1,6 @@
-"""Let ``--launcher pytorch`` runs reach the toolboxes' ``--local_rank``.
+"""Start-up fixes for the toolboxes' scripts on PyTorch 2 and Python 3.11.
+
+``--launcher pytorch`` runs reach the toolboxes' ``--local_rank``:
 
 ``mim train/test <pkg> <config> --launcher pytorch --gpus N`` starts
 ``python -m torch.distributed.launch ... tools/train.py ...``. Since
@@ -19,22 +21,48 @@ script being run declares ``--local_rank`` and not ``--local-rank`` (the
 value is the same; the toolboxes also read it from ``LOCAL_RANK``). Any
 other script, or any run without ``--local-rank``, is left untouched.
 
+Scripts that import ``collections.abc`` names from ``collections`` (mmdet's
+``tools/misc/browse_dataset.py`` has ``from collections import Sequence``)
+stopped importing in Python 3.10, which removed those aliases. For a script
+that has such an import, and only for the names it imports, the aliases are
+put back before it runs.
+
 Since this file hides any other ``sitecustomize`` further down
 ``sys.path`` (a distribution's or a virtual environment's), it runs that
 one afterwards.
 """
+import collections
+import collections.abc
 import importlib.machinery
 import importlib.util
 import os
+import re
 import sys
 
 DASHED = '--local-rank'
 UNDERSCORED = '--local_rank'
 
+# ``from collections import A, B as C`` at the start of a line.
+COLLECTIONS_IMPORT = re.compile(r'^[ \t]*from collections import ([\w ,]+)$',
+                                re.MULTILINE)
+
 
 def _declares(script, option):
     # The option as a string literal in the script, e.g. '--local_rank'.
     return f"'{option}'" in script or f'"{option}"' in script
+
+
+def read_script(argv):
+    """The source of the script in ``argv[0]``; None if there is none.
+
+    ``python -c`` and ``python -m`` (``-c``/``-m`` in ``argv[0]``) and
+    unreadable files have none.
+    """
+    try:
+        with open(argv[0], encoding='utf-8') as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError, IndexError):
+        return None
 
 
 def rewrite_local_rank(argv):
@@ -50,13 +78,10 @@ def rewrite_local_rank(argv):
     args = argv[1:]
     if not any(a == DASHED or a.startswith(DASHED + '=') for a in args):
         return False
-    try:
-        with open(argv[0], encoding='utf-8') as f:
-            script = f.read()
-    except (OSError, UnicodeDecodeError):
-        # ``python -c``, ``python -m`` or an unreadable script: not ours.
+    script = read_script(argv)
+    if script is None or not _declares(script, UNDERSCORED):
         return False
-    if not _declares(script, UNDERSCORED) or _declares(script, DASHED):
+    if _declares(script, DASHED):
         return False
     for i, arg in enumerate(args, start=1):
         if arg == '--':
@@ -64,6 +89,33 @@ def rewrite_local_rank(argv):
         if arg == DASHED or arg.startswith(DASHED + '='):
             argv[i] = UNDERSCORED + arg[len(DASHED):]
     return True
+
+
+def restore_collections_aliases(argv):
+    """Put back the ``collections.abc`` aliases a script imports from
+    ``collections``.
+
+    Args:
+        argv (list[str]): ``sys.argv``; only ``argv[0]``, the script, is
+            read.
+
+    Returns:
+        list[str]: The names put back into ``collections``, sorted.
+    """
+    script = read_script(argv)
+    if script is None:
+        return []
+    imported = {
+        name.split()[0]
+        for names in COLLECTIONS_IMPORT.findall(script)
+        for name in names.split(',') if name.strip()
+    }
+    missing = sorted(
+        name for name in imported
+        if name in collections.abc.__all__ and not hasattr(collections, name))
+    for name in missing:
+        setattr(collections, name, getattr(collections.abc, name))
+    return missing
 
 
 def _run_next_sitecustomize():
@@ -81,4 +133,5 @@ def _run_next_sitecustomize():
 # (tests load it under another name to call its functions).
 if __name__ == 'sitecustomize':
     rewrite_local_rank(sys.argv)
+    restore_collections_aliases(sys.argv)
     _run_next_sitecustomize()

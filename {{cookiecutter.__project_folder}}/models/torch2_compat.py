@@ -31,6 +31,14 @@ run-time bug keeps the CPU runs of the README from resuming:
   before the iteration counter moves on), and ``resume`` takes that number
   as is, so a resumed run repeats iteration ``k`` with an optimizer that has
   already taken that step. The fix resumes at iteration ``k``.
+{%- if 'seg' in cookiecutter.__tasks.split(',') %}
+* ``seg_repeat_dataset_iter``: mmseg's ``RepeatDataset`` (the toy
+  segmentation config's) has ``__getitem__`` and ``__len__`` but no
+  ``__iter__``, so ``for item in dataset`` falls back to indexing until an
+  ``IndexError`` that its wrap-around indexing never raises: mmseg's
+  ``tools/browse_dataset.py`` never ends. The fix iterates ``len(dataset)``
+  items, as the data loaders' samplers do.
+{%- endif %}
 
 The configs load the ``models`` package through ``custom_imports`` and
 ``models/__init__.py`` imports this module first, so the fixes are in place
@@ -57,6 +65,9 @@ from mmcv.parallel import MMDistributedDataParallel
 from mmcv.parallel import _functions as mmcv_parallel_functions
 from mmcv.runner import IterBasedRunner
 from mmcv.runner import checkpoint as mmcv_checkpoint
+{%- if 'seg' in cookiecutter.__tasks.split(',') %}
+from mmseg.datasets import RepeatDataset as SegRepeatDataset
+{%- endif %}
 from torch.nn.parallel import DistributedDataParallel
 
 __all__ = ['APPLIED', 'FIXES', 'ORIGINALS', 'Fix', 'apply_all']
@@ -396,6 +407,52 @@ def _iter_resume_repeats_apply():
     IterBasedRunner.resume = resume
 
 
+{% if 'seg' in cookiecutter.__tasks.split(',') -%}
+# ---------------------------------------------------------------------------
+# seg_repeat_dataset_iter
+# ---------------------------------------------------------------------------
+
+
+class _ProbeDataset(list):
+    """The smallest dataset mmseg's ``RepeatDataset`` accepts."""
+    CLASSES = PALETTE = None
+
+
+def iteration_never_ends(repeat_dataset_cls):
+    """Whether iterating a repeated dataset goes past its length.
+
+    Args:
+        repeat_dataset_cls (type): A ``RepeatDataset`` class that takes
+            ``(dataset, times)``.
+
+    Returns:
+        bool: True if iterating a 2-item ``repeat_dataset_cls`` yields more
+        than 2 items.
+    """
+    dataset = repeat_dataset_cls(_ProbeDataset([0]), times=2)
+    for count, _ in enumerate(dataset, start=1):
+        if count > len(dataset):
+            return True
+    return False
+
+
+def _iterate_by_length(self):
+    """Yield ``self[0]`` to ``self[len(self) - 1]``."""
+    for index in range(len(self)):
+        yield self[index]
+
+
+def _seg_repeat_iter_needed():
+    return iteration_never_ends(SegRepeatDataset)
+
+
+def _seg_repeat_iter_apply():
+    ORIGINALS['seg_repeat_dataset_iter'] = getattr(SegRepeatDataset,
+                                                   '__iter__', None)
+    SegRepeatDataset.__iter__ = _iterate_by_length
+
+
+{% endif -%}
 #: Every fix by name, in the order :func:`apply_all` applies them.
 FIXES = OrderedDict([
     ('checkpoint_weights_only', Fix(_checkpoint_needed, _checkpoint_apply)),
@@ -405,6 +462,10 @@ FIXES = OrderedDict([
                                       _iter_resume_apply)),
     ('iter_runner_resume_repeats_iter',
      Fix(_iter_resume_repeats_needed, _iter_resume_repeats_apply)),
+{%- if 'seg' in cookiecutter.__tasks.split(',') %}
+    ('seg_repeat_dataset_iter',
+     Fix(_seg_repeat_iter_needed, _seg_repeat_iter_apply)),
+{%- endif %}
 ])
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from PIL import Image
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,12 +38,41 @@ def readme_code(section):
     return block.split('```bash')[1].split('```')[0].splitlines()
 
 
-def readme_try_it_commands():
-    """The commands of the README's "Try it in 5 minutes", one per line."""
+def readme_commands(section):
+    """The commands of a marked README section, one per line.
+
+    Args:
+        section (str): As for :func:`readme_code`: ``try-it`` ("Try it in 5
+            minutes") or ``look`` ("Look at the data and the predictions").
+
+    Returns:
+        list[str]: The block's lines without blank lines and comments.
+    """
     return [
-        line.strip() for line in readme_code('try-it')
+        line.strip() for line in readme_code(section)
         if line.strip() and not line.lstrip().startswith('#')
     ]
+
+
+def drawn_images(folder):
+    """The file names of the images under ``folder``, each one readable.
+
+    Args:
+        folder (Path): A folder a drawing command wrote into (beside its
+            images it may write other files, e.g. a JSON of the results).
+
+    Returns:
+        list[str]: The names (not paths) of the PNG and JPEG files, sorted
+        by path.
+    """
+    names = []
+    for path in sorted(folder.rglob('*')):
+        if path.suffix.lower() not in ('.png', '.jpg', '.jpeg'):
+            continue
+        with Image.open(path) as image:
+            image.verify()
+        names.append(path.name)
+    return names
 
 
 def copy_project(workspace):
@@ -113,7 +143,7 @@ class TryIt:
 
     def __init__(self, workspace):
         self.workspace = workspace
-        self.commands = readme_try_it_commands()
+        self.commands = readme_commands('try-it')
         self.env = project_copy_env(workspace)
         self._outputs = {}
         self._resumed = {}
@@ -134,6 +164,30 @@ class TryIt:
 
     def shell(self, command, timeout=900):
         return shell(command, self.workspace, timeout)
+
+    def look(self, toolbox):
+        """Run the README's "look" commands of ``toolbox`` once; their folders.
+
+        Args:
+            toolbox (str): ``mmcls``, ``mmdet`` or ``mmseg``.
+
+        Returns:
+            dict[str, Path]: The folder each drawing option (``--out-dir``,
+            ``--output-dir``, ``--show-dir``) of the commands names.
+        """
+        folders = {}
+        for command in readme_commands('look'):
+            if f' {toolbox} ' not in command:
+                continue
+            if command not in self._outputs:
+                # Seconds on the toy data; a drawing loop that never ends
+                # (mmseg's browse_dataset before the fix) fails sooner.
+                self._outputs[command] = self.shell(command, timeout=300)
+            for option, folder in re.findall(
+                    r'(--out-dir|--output-dir|--show-dir) (\S+)', command):
+                folders[option] = self.workspace / folder
+        assert folders, f'the README shows no look commands for {toolbox}'
+        return folders
 
     def work_dir(self, toolbox):
         """The ``--work-dir`` of the README's ``mim train <toolbox>``."""

@@ -5,6 +5,8 @@ stack (so the test fails once the fix's probe stops finding the problem) and
 one that shows the fixed path works. The tests that move data to a GPU are
 skipped without CUDA; the rest run on the CPU.
 """
+import collections
+import collections.abc
 import importlib
 import importlib.util
 import os
@@ -363,6 +365,31 @@ def test_mmddp_train_step_and_test_on_gpu(process_group):
     assert out.shape == (4, 2) and out.device.type == 'cuda'
 
 
+{% if 'seg' in cookiecutter.__tasks.split(',') -%}
+# ---------------------------------------------------------------------------
+# seg_repeat_dataset_iter
+# ---------------------------------------------------------------------------
+
+
+def test_seg_repeat_upstream_iterates_forever(monkeypatch):
+    from mmseg.datasets import RepeatDataset
+
+    # mmseg defines no __iter__; the fix added one.
+    assert upstream('seg_repeat_dataset_iter') is None
+    monkeypatch.delattr(RepeatDataset, '__iter__')
+    assert compat.iteration_never_ends(RepeatDataset)
+
+
+def test_seg_repeat_iterates_its_length():
+    from mmseg.datasets import RepeatDataset
+
+    dataset = RepeatDataset(compat._ProbeDataset(['a', 'b', 'c']), times=2)
+    # At most one item more than there are, so that a bug cannot hang here.
+    items = [item for _, item in zip(range(len(dataset) + 1), dataset)]
+    assert items == ['a', 'b', 'c', 'a', 'b', 'c']
+
+
+{% endif -%}
 # ---------------------------------------------------------------------------
 # sitecustomize.py: --local-rank for --launcher pytorch
 # ---------------------------------------------------------------------------
@@ -418,6 +445,34 @@ def test_sitecustomize_leaves_other_scripts(sitecustomize, tmp_path, options,
 def test_sitecustomize_ignores_python_c_and_m(sitecustomize):
     for argv in (['-c', '--local-rank=0'], ['-m', '--local-rank=0']):
         assert not sitecustomize.rewrite_local_rank(list(argv))
+
+
+@pytest.mark.parametrize('source, names', [
+    ('from collections import Sequence\n', ['Sequence']),
+    ('import os\nfrom collections import OrderedDict, Mapping as M\n',
+     ['Mapping']),
+    ('if True:\n    from collections import Iterable, Sized\n',
+     ['Iterable', 'Sized']),
+    ('from collections import OrderedDict\n', []),
+    ('from collections.abc import Sequence\n', []),
+    ('# from collections import Sequence\n', []),
+])
+def test_sitecustomize_restores_the_aliases_a_script_imports(
+        sitecustomize, tmp_path, source, names):
+    script = tmp_path / 'tool.py'
+    script.write_text(source)
+    argv = [str(script)]
+    try:
+        assert sitecustomize.restore_collections_aliases(argv) == names
+        for name in names:
+            assert getattr(collections, name) is getattr(collections.abc, name)
+    finally:
+        for name in names:
+            vars(collections).pop(name, None)
+
+
+def test_sitecustomize_restores_nothing_for_python_c(sitecustomize):
+    assert sitecustomize.restore_collections_aliases(['-c']) == []
 
 
 # The toolboxes' scripts and the arguments that get them past their own
@@ -526,6 +581,21 @@ def test_toolbox_script_accepts_local_rank_with_fix(probe_config, package,
     assert 'LOCAL_RANK=3' in result.stdout
 
 
+{% if 'det' in cookiecutter.__tasks.split(',') -%}
+def test_mmdet_browse_dataset_starts_only_with_sitecustomize(tmp_path):
+    # The README's ``mim run mmdet browse_dataset``: its first lines import
+    # ``collections.Sequence``, which Python 3.10 removed.
+    script = str(toolbox_script('mmdet', 'misc/browse_dataset'))
+    without = run_python([script, '--help'], with_project=False, cwd=tmp_path)
+    assert without.returncode == 1
+    assert "cannot import name 'Sequence' from 'collections'" in (
+        without.stderr)
+    result = run_python([script, '--help'], with_project=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith('usage: browse_dataset.py')
+
+
+{% endif -%}
 def free_port():
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))

@@ -1,5 +1,11 @@
 """The README's classification commands train, test, resume and plot."""
 import re
+from pathlib import Path
+
+from conftest import drawn_images, readme_commands
+
+#: Where the toy config reads its validation images (one folder per class).
+VAL_IMAGES = 'data/toy/imagenet/val'
 
 
 def test_digits_train_and_test(try_it):
@@ -17,6 +23,25 @@ def test_training_curve_plot(try_it):
     try_it.run('mim run mmcls analyze_logs')
     png = try_it.workspace / re.search(r'--out (\S+)', command)[1]
     assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def test_look_at_pipeline_and_predictions(try_it):
+    try_it.train('mmcls')
+    folders = try_it.look('mmcls')
+    number = re.search(r'vis_pipeline .* --number (\d+)',
+                       '\n'.join(readme_commands('look')))[1]
+    assert len(drawn_images(folders['--output-dir'])) == int(number)
+
+    analysis = folders['--out-dir']
+    right = drawn_images(analysis / 'success')
+    wrong = drawn_images(analysis / 'fail') if (analysis /
+                                                'fail').is_dir() else []
+    assert right, 'analyze_results drew no correctly classified image'
+    val_names = {
+        path.name
+        for path in Path(try_it.workspace, VAL_IMAGES).glob('*/*')
+    }
+    assert set(right + wrong) <= val_names
 
 
 def test_resume_continues_epoch_and_optimizer(try_it):

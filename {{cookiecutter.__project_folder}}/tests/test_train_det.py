@@ -1,6 +1,11 @@
 {%- set tasks = cookiecutter.__tasks.split(',') -%}
-"""The README's detection commands train and evaluate."""
+"""The README's detection commands train, evaluate and draw."""
 import re
+
+from conftest import drawn_images
+
+#: Where the toy config reads its images.
+TOY_COCO = 'data/toy/coco'
 
 
 def test_shapes_train_and_test(try_it):
@@ -21,3 +26,17 @@ def test_shapes_train_and_test(try_it):
         value = re.search(rf"\('{metric}', ([\d.]+)\)", output)
         assert value, output[-3000:]
         assert float(value[1]) > 0.05, output[-3000:]
+
+
+def test_look_at_data_and_predictions(try_it):
+{%- if 'cls' in tasks %}
+    try_it.train('mmcls')
+{%- endif %}
+    try_it.train('mmdet', finetunes={{ 'cls' in tasks }})
+    folders = try_it.look('mmdet')
+    for option, images in (('--output-dir', 'train2017'), ('--show-dir',
+                                                           'val2017')):
+        expected = sorted(
+            path.name
+            for path in (try_it.workspace / TOY_COCO / images).iterdir())
+        assert sorted(drawn_images(folders[option])) == expected, option

@@ -1,7 +1,11 @@
 {%- set tasks = cookiecutter.__tasks.split(',') -%}
-"""The README's segmentation commands train, evaluate and resume."""
+"""The README's segmentation commands train, evaluate, resume and draw."""
 import numpy as np
+from conftest import drawn_images
 from PIL import Image
+
+#: Where the toy config reads its images.
+TOY_IMAGES = 'data/toy/ade/ADEChallengeData2016/images'
 
 #: Where the toy config reads its validation label maps.
 VAL_LABELS = 'data/toy/ade/ADEChallengeData2016/annotations/validation'
@@ -74,3 +78,17 @@ def test_seeded_rerun_repeats_the_run(try_it):
     rerun = try_it.stopped_losses('mmseg')
     assert rerun
     assert rerun == losses[:len(rerun)]
+
+
+def test_look_at_data_and_predictions(try_it):
+{%- if 'cls' in tasks %}
+    try_it.train('mmcls')
+{%- endif %}
+    try_it.train('mmseg', finetunes={{ 'cls' in tasks }})
+    folders = try_it.look('mmseg')
+    for option, images in (('--output-dir', 'training'), ('--show-dir',
+                                                          'validation')):
+        expected = sorted(
+            path.name
+            for path in (try_it.workspace / TOY_IMAGES / images).iterdir())
+        assert sorted(drawn_images(folders[option])) == expected, option
