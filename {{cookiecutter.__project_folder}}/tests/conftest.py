@@ -62,8 +62,7 @@ def drawn_images(folder):
             images it may write other files, e.g. a JSON of the results).
 
     Returns:
-        list[str]: The names (not paths) of the PNG and JPEG files, sorted
-        by path.
+        list[str]: The names (not paths) of the PNG and JPEG files, sorted.
     """
     names = []
     for path in sorted(folder.rglob('*')):
@@ -72,7 +71,7 @@ def drawn_images(folder):
         with Image.open(path) as image:
             image.verify()
         names.append(path.name)
-    return names
+    return sorted(names)
 
 
 def copy_project(workspace):
@@ -188,6 +187,17 @@ class TryIt:
                 folders[option] = self.workspace / folder
         assert folders, f'the README shows no look commands for {toolbox}'
         return folders
+
+    def assert_drew_each_image(self, folder, images):
+        """Assert that ``folder`` holds a drawing of each image of ``images``.
+
+        Args:
+            folder (Path): Where a drawing command of :meth:`look` wrote.
+            images (str): The data folder it drew, relative to the project.
+        """
+        expected = sorted(
+            path.name for path in (self.workspace / images).iterdir())
+        assert drawn_images(folder) == expected, folder
 
     def work_dir(self, toolbox):
         """The ``--work-dir`` of the README's ``mim train <toolbox>``."""

@@ -2,8 +2,6 @@
 """The README's detection commands train, evaluate and draw."""
 import re
 
-from conftest import drawn_images
-
 #: Where the toy config reads its images.
 TOY_COCO = 'data/toy/coco'
 
@@ -34,9 +32,6 @@ def test_look_at_data_and_predictions(try_it):
 {%- endif %}
     try_it.train('mmdet', finetunes={{ 'cls' in tasks }})
     folders = try_it.look('mmdet')
-    for option, images in (('--output-dir', 'train2017'), ('--show-dir',
-                                                           'val2017')):
-        expected = sorted(
-            path.name
-            for path in (try_it.workspace / TOY_COCO / images).iterdir())
-        assert sorted(drawn_images(folders[option])) == expected, option
+    try_it.assert_drew_each_image(folders['--output-dir'],
+                                  f'{TOY_COCO}/train2017')
+    try_it.assert_drew_each_image(folders['--show-dir'], f'{TOY_COCO}/val2017')

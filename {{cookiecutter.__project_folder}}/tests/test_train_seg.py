@@ -1,7 +1,6 @@
 {%- set tasks = cookiecutter.__tasks.split(',') -%}
 """The README's segmentation commands train, evaluate, resume and draw."""
 import numpy as np
-from conftest import drawn_images
 from PIL import Image
 
 #: Where the toy config reads its images.
@@ -86,9 +85,7 @@ def test_look_at_data_and_predictions(try_it):
 {%- endif %}
     try_it.train('mmseg', finetunes={{ 'cls' in tasks }})
     folders = try_it.look('mmseg')
-    for option, images in (('--output-dir', 'training'), ('--show-dir',
-                                                          'validation')):
-        expected = sorted(
-            path.name
-            for path in (try_it.workspace / TOY_IMAGES / images).iterdir())
-        assert sorted(drawn_images(folders[option])) == expected, option
+    try_it.assert_drew_each_image(folders['--output-dir'],
+                                  f'{TOY_IMAGES}/training')
+    try_it.assert_drew_each_image(folders['--show-dir'],
+                                  f'{TOY_IMAGES}/validation')
