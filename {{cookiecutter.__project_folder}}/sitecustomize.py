@@ -1,4 +1,4 @@
-"""Start-up fixes for the toolboxes' scripts on PyTorch 2 and Python 3.11.
+"""Start-up fixes for the toolboxes' scripts on PyTorch 2 and Python 3.10+.
 
 ``--launcher pytorch`` runs reach the toolboxes' ``--local_rank``:
 
@@ -53,10 +53,14 @@ def _declares(script, option):
 
 
 def read_script(argv):
-    """The source of the script in ``argv[0]``; None if there is none.
+    """Read the source of the script that Python is running.
 
-    ``python -c`` and ``python -m`` (``-c``/``-m`` in ``argv[0]``) and
-    unreadable files have none.
+    Args:
+        argv (list[str]): ``sys.argv``.
+
+    Returns:
+        str | None: The source of ``argv[0]``; None for ``python -c`` and
+        ``python -m`` (``-c``/``-m`` in ``argv[0]``) and unreadable files.
     """
     try:
         with open(argv[0], encoding='utf-8') as f:
@@ -92,8 +96,10 @@ def rewrite_local_rank(argv):
 
 
 def restore_collections_aliases(argv):
-    """Put back the ``collections.abc`` aliases a script imports from
-    ``collections``.
+    """Put back the ``collections.abc`` aliases that a script imports.
+
+    Only names the script imports from ``collections`` and that Python 3.10
+    removed from it are put back.
 
     Args:
         argv (list[str]): ``sys.argv``; only ``argv[0]``, the script, is

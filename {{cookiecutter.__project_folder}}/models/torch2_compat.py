@@ -2,8 +2,10 @@
 
 mmcv-full 1.7.2 (and with it mmcls 0.25, mmdet 2.28 and mmseg 0.30) was
 written against PyTorch 1.x. PyTorch 2.x changed three things under it that
-only show up at run time, inside ``mim train`` / ``mim test``, and one more
-run-time bug keeps the CPU runs of the README from resuming:
+only show up at run time, inside ``mim train`` / ``mim test``; bugs of the
+stack itself keep the README's CPU runs from resuming
+{%- if 'seg' in cookiecutter.__tasks.split(',') %} and mmseg's
+``browse_dataset`` from ending{% endif %}:
 
 * ``checkpoint_weights_only``: ``torch.load`` defaults to
   ``weights_only=True`` since PyTorch 2.6, and mmcv's local checkpoint loader
