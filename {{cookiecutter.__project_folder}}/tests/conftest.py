@@ -172,7 +172,8 @@ class TryIt:
 
         Returns:
             dict[str, Path]: The folder each drawing option (``--out-dir``,
-            ``--output-dir``, ``--show-dir``) of the commands names.
+            ``--output-dir``, ``--show-dir``) of the commands names, and
+            under ``confusion_matrix`` the save folder of that tool.
         """
         folders = {}
         for command in readme_commands('look'):
@@ -185,6 +186,9 @@ class TryIt:
             for option, folder in re.findall(
                     r'(--out-dir|--output-dir|--show-dir) (\S+)', command):
                 folders[option] = self.workspace / folder
+            save_dir = re.search(r' confusion_matrix \S+ \S+ (\S+)', command)
+            if save_dir:
+                folders['confusion_matrix'] = self.workspace / save_dir[1]
         assert folders, f'the README shows no look commands for {toolbox}'
         return folders
 
