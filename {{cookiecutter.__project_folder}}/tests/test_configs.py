@@ -2,12 +2,13 @@
 """Every config builds and runs, and is what the README's table says."""
 {%- if 'det' in tasks or 'seg' in tasks %}
 import argparse
+import importlib
 import inspect
 {%- endif %}
 import re
 from pathlib import Path
 
-{% if 'det' in tasks -%}
+{% if 'det' in tasks or 'seg' in tasks -%}
 import numpy as np
 {% endif -%}
 import pytest
@@ -191,6 +192,39 @@ def test_readme_cpu_commands_turn_fp16_off(config, tool):
     'config', fp16_task_configs(toy=True), ids=lambda p: p.name)
 def test_toy_configs_run_fp32(config):
     assert not uses_fp16(load(config))
+
+
+@pytest.mark.parametrize('config', downstream_configs(), ids=lambda p: p.name)
+def test_test_time_flip_flips_the_image(config):
+    # MultiScaleFlipAug only marks its copies as flipped; a RandomFlip in its
+    # transforms flips them. Without it, a flip test (mmseg's --aug-test)
+    # flips back predictions of an image that was never flipped.
+    toolbox = TOOLBOXES[config.parent.name]
+    pipelines = importlib.import_module(f'{toolbox}.datasets.pipelines')
+    load_image, test_time_aug = load(config).data.test.pipeline
+    assert load_image.type == 'LoadImageFromFile'
+    test_time_aug.flip = True
+    # Square, so that every recipe resizes it to a multiple of 32 and no
+    # padding falls on one side only.
+    image = np.random.default_rng(0).integers(
+        0, 256, (64, 64, 3), dtype=np.uint8)
+    results = pipelines.Compose([test_time_aug])(
+        dict(
+            img=image,
+            img_shape=image.shape,
+            ori_shape=image.shape,
+            pad_shape=image.shape,
+            filename='image.png',
+            ori_filename='image.png',
+            img_fields=['img']))
+    plain = flipped = None
+    for img, meta in zip(results['img'], results['img_metas']):
+        if meta.data['flip']:
+            flipped = img
+        else:
+            plain = img
+    assert plain is not None and flipped is not None
+    assert torch.equal(flipped, plain.flip(-1))
 
 
 @pytest.mark.parametrize('config', downstream_configs(), ids=lambda p: p.name)
