@@ -14,10 +14,11 @@ class BackboneLayerDecayOptimizerConstructor(DefaultOptimizerConstructor):
     The learning rate of a parameter at depth ``d`` of ``D`` layers is
     ``base_lr * decay_rate ** (D - d - 1)``: the deepest layers and the
     task heads train at the full rate, the stem at the smallest. The depth
-    comes from the backbone's own ``get_layer_depth(name, prefix)``, so the
-    rule follows the backbone's parameter names rather than hard-coding
-    them here. Parameters outside the backbone (neck, heads) count as the
-    deepest layer.
+    comes from the backbone's own ``get_layer_depth(name, prefix)``
+    (``decay_type='layer_wise'``) or ``get_stage_depth(name, prefix)``
+    (``'stage_wise'``), so the rule follows the backbone's parameter names
+    rather than hard-coding them here. Parameters outside the backbone
+    (neck, heads) count as the deepest layer.
 
     Weight decay is switched off for 1-D parameters (norms, biases,
     layer scales), as in the ConvNeXt recipes.
@@ -25,8 +26,14 @@ class BackboneLayerDecayOptimizerConstructor(DefaultOptimizerConstructor):
     Args:
         optimizer_cfg (dict): The optimizer config, e.g.
             ``dict(type='AdamW', lr=1e-4, weight_decay=0.05)``.
-        paramwise_cfg (dict): ``decay_rate`` (float, required).
+        paramwise_cfg (dict): ``decay_rate`` (float, required) and
+            ``decay_type`` (``'layer_wise'``, the default, or
+            ``'stage_wise'``).
     """
+
+    #: The backbone method that gives the depths of each ``decay_type``.
+    DEPTH_METHODS = dict(
+        layer_wise='get_layer_depth', stage_wise='get_stage_depth')
 
     def add_params(self, params, module, **kwargs):
         """Add the parameters of ``module`` to ``params`` in decay groups.
@@ -34,17 +41,25 @@ class BackboneLayerDecayOptimizerConstructor(DefaultOptimizerConstructor):
         Args:
             params (list[dict]): The param groups, extended in place.
             module (nn.Module): The model; it must have a ``backbone`` with
-                a ``get_layer_depth`` method.
+                the depth method of the ``decay_type``.
         """
         decay_rate = self.paramwise_cfg['decay_rate']
         backbone = module.backbone
+        decay_type = self.paramwise_cfg.get('decay_type', 'layer_wise')
+        if decay_type not in self.DEPTH_METHODS:
+            raise ValueError(f'decay_type {decay_type!r} is not one of '
+                             f'{sorted(self.DEPTH_METHODS)}')
+        method = self.DEPTH_METHODS[decay_type]
+        get_depth = getattr(backbone, method, None)
+        if not callable(get_depth):
+            raise TypeError(f'decay_type {decay_type!r} needs '
+                            f'{type(backbone).__name__}.{method}()')
         groups = {}
         for name, param in module.named_parameters():
             if not param.requires_grad:
                 continue
             if name.startswith('backbone.'):
-                layer_id, num_layers = backbone.get_layer_depth(
-                    name, prefix='backbone.')
+                layer_id, num_layers = get_depth(name, prefix='backbone.')
             else:
                 layer_id, num_layers = None, None
             no_decay = param.ndim == 1 or name.endswith('.bias')

@@ -361,6 +361,34 @@ def test_get_layer_depth(arch):
     assert model.get_layer_depth('stages.0.0.foo')[0] == 1
 
 
+@pytest.mark.parametrize('arch', [
+    SMALL_ARCH,
+    dict(depths=[1, 2, 1], channels=[8, 16, 24]),
+    dict(depths=[1, 1, 1, 6, 1], channels=[8, 12, 16, 24, 32]),
+])
+def test_get_stage_depth(arch):
+    model = build(arch=arch, out_indices=-1)
+    _, num_layers = model.get_layer_depth('head.fc.weight', 'backbone.')
+    # The stem and all downsample layers first, as in ConvNeXt's stage-wise
+    # recipe; then the stages; the output norms last.
+    expected = {}
+    for name, _ in model.named_parameters():
+        part, index = name.split('.')[:2]
+        if part == 'downsample_layers':
+            expected[name] = 0, num_layers
+        elif part == 'stages':
+            expected[name] = int(index) + 1, num_layers
+        else:
+            expected[name] = num_layers - 1, num_layers
+    assert {
+        name: model.get_stage_depth('backbone.' + name, prefix='backbone.')
+        for name in expected
+    } == expected
+    assert model.get_stage_depth('head.fc.weight',
+                                 'backbone.') == (num_layers - 1, num_layers)
+    assert model.get_stage_depth('stages.1.0.foo') == (2, num_layers)
+
+
 def test_registered_in_mmcls():
     model = build_backbone(dict(type='{{ cookiecutter.backbone_name }}', arch=SMALL_ARCH))
     assert type(model) is {{ cookiecutter.backbone_name }}

@@ -239,6 +239,60 @@ def test_backbone_loads_pretrained_or_keeps_its_own_init(config):
         expected = inspect.signature(
             type(backbone)).parameters['init_cfg'].default
     assert backbone.init_cfg == expected
+{%- if cookiecutter.__backbone_source == 'convnext' %}
+
+
+#: OpenMMLab's ConvNeXt-T recipes, which the real det/seg configs follow.
+OPENMMLAB_RECIPES = dict(
+    det='convnext/mask_rcnn_convnext-t_p4_w7_fpn_fp16_ms-crop_3x_coco.py',
+    seg='convnext/upernet_convnext_tiny_fp16_512x512_160k_ade20k.py')
+
+
+def learning_rates(cfg, toolbox):
+    """Each parameter's learning rate and weight decay under ``cfg``.
+
+    Args:
+        cfg (Config): A det or seg config.
+        toolbox (str): ``mmdet`` or ``mmseg``, whose builders train it.
+
+    Returns:
+        dict[str, tuple[float, float]]: ``(lr, weight_decay)`` by name.
+    """
+    models = importlib.import_module(f'{toolbox}.models')
+    build_model = getattr(
+        models,
+        dict(mmdet='build_detector', mmseg='build_segmentor')[toolbox])
+    model = build_model(cfg.model)
+    core = importlib.import_module(f'{toolbox}.core')
+    optimizer = core.build_optimizer(model, cfg.optimizer)
+    by_param = {
+        id(param): (group['lr'], group['weight_decay'])
+        for group in optimizer.param_groups
+        for param in group['params']
+    }
+    return {
+        name: by_param[id(param)]
+        for name, param in model.named_parameters()
+    }
+
+
+@pytest.mark.parametrize(
+    'config', fp16_task_configs(toy=False), ids=lambda p: p.name)
+def test_real_recipe_trains_each_parameter_as_openmmlab(config):
+    task = config.parent.name
+    toolbox = TOOLBOXES[task]
+    recipe = Path(importlib.import_module(toolbox).__file__).parent / \
+        '.mim/configs' / OPENMMLAB_RECIPES[task]
+    ours = learning_rates(load(config), toolbox)
+    openmmlab = learning_rates(Config.fromfile(str(recipe)), toolbox)
+    assert ours.keys() == openmmlab.keys()
+    differ = [
+        f'{name}: {ours[name]} (OpenMMLab {openmmlab[name]})' for name in ours
+        if not np.allclose(ours[name], openmmlab[name])
+    ]
+    assert not differ, f'{len(differ)} of {len(ours)}: ' + \
+        '\n'.join(differ[:10])
+{%- endif %}
 {%- endif %}
 
 

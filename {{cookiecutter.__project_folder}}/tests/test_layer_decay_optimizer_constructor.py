@@ -1,5 +1,7 @@
 {%- set tasks = cookiecutter.__tasks.split(',') -%}
 """The layer-decay constructor follows the backbone's own depths."""
+import copy
+
 import pytest
 import torch
 from torch import nn
@@ -23,6 +25,12 @@ class BackboneWithHead(nn.Module):
         self.head = nn.Linear(8, 2)
 
 
+def with_decay_type(decay_type):
+    cfg = copy.deepcopy(OPTIMIZER_CFG)
+    cfg['paramwise_cfg']['decay_type'] = decay_type
+    return cfg
+
+
 def groups_by_param(optimizer):
     return {
         id(param): group
@@ -39,11 +47,15 @@ def groups_by_param(optimizer):
     'mmseg.core',
 {%- endif %}
 ])
-def test_learning_rates_follow_layer_depth(toolbox):
+@pytest.mark.parametrize('decay_type', ['layer_wise', 'stage_wise'])
+def test_learning_rates_follow_layer_depth(toolbox, decay_type):
     build_optimizer = __import__(toolbox, fromlist=['build_optimizer'])
     build_optimizer = build_optimizer.build_optimizer
     model = BackboneWithHead()
-    optimizer = build_optimizer(model, OPTIMIZER_CFG)
+    optimizer = build_optimizer(model, with_decay_type(decay_type))
+    get_depth = dict(
+        layer_wise=model.backbone.get_layer_depth,
+        stage_wise=model.backbone.get_stage_depth)[decay_type]
     groups = groups_by_param(optimizer)
     params = [p for p in model.parameters() if p.requires_grad]
     assert len(groups) == len(params)
@@ -52,8 +64,7 @@ def test_learning_rates_follow_layer_depth(toolbox):
     for name, param in model.named_parameters():
         group = groups[id(param)]
         if name.startswith('backbone.'):
-            layer_id, num_layers = model.backbone.get_layer_depth(
-                name, prefix='backbone.')
+            layer_id, num_layers = get_depth(name, prefix='backbone.')
             depths[name] = layer_id
         else:
             layer_id, num_layers = num_layers - 1, num_layers
@@ -88,3 +99,25 @@ def test_frozen_parameters_are_left_out():
         if not torch.equal(param, old)
     }
     assert changed and changed <= trainable
+
+
+def test_rejects_an_unknown_decay_type():
+    from mmcv.runner import build_optimizer
+    with pytest.raises(ValueError) as error:
+        build_optimizer(BackboneWithHead(), with_decay_type('block_wise'))
+    assert str(error.value) == ("decay_type 'block_wise' is not one of "
+                                "['layer_wise', 'stage_wise']")
+
+
+def test_stage_wise_needs_the_backbones_stage_depth():
+    from mmcv.runner import build_optimizer
+
+    class WithoutStageDepth({{ cookiecutter.backbone_name }}):
+        get_stage_depth = None
+
+    model = BackboneWithHead()
+    model.backbone = WithoutStageDepth(arch=ARCH)
+    with pytest.raises(TypeError) as error:
+        build_optimizer(model, with_decay_type('stage_wise'))
+    assert str(error.value) == ("decay_type 'stage_wise' needs "
+                                'WithoutStageDepth.get_stage_depth()')

@@ -83,7 +83,7 @@ optimizer = dict(
     lr=0.0001,
     betas=(0.9, 0.999),
     weight_decay=0.05,
-    paramwise_cfg=dict(decay_rate=0.95))
+    paramwise_cfg=dict(decay_rate=0.95, decay_type='layer_wise'))
 
 lr_config = dict(warmup_iters=1000, step=[27, 33])
 runner = dict(max_epochs=36)

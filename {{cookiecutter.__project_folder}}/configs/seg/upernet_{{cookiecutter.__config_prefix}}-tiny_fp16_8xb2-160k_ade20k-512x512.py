@@ -39,7 +39,7 @@ optimizer = dict(
     lr=0.0001,
     betas=(0.9, 0.999),
     weight_decay=0.05,
-    paramwise_cfg=dict(decay_rate=0.9))
+    paramwise_cfg=dict(decay_rate=0.9, decay_type='stage_wise'))
 
 lr_config = dict(
     _delete_=True,
