@@ -531,33 +531,4 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
             layer_id = max_layer_id + 1
         return layer_id, num_layers
 
-    def get_stage_depth(self, param_name, prefix=''):
-        """Get the stage depth of a parameter, for stage-wise lr decay.
-
-        The rule of ConvNeXt's own stage-wise recipe (OpenMMLab's UperNet
-        configs use it): the stem and every downsample layer are layer 0,
-        stage ``i`` is layer ``i + 1``, the output norms and everything
-        outside the backbone come last. The number of layers is that of
-        :meth:`get_layer_depth`, so the last stage sits as far below the
-        head as in the layer-wise rule.
-
-        Args:
-            param_name (str): The name of the parameter.
-            prefix (str): The prefix of the backbone's parameters in the
-                model, e.g. 'backbone.'. Defaults to ''.
-
-        Returns:
-            tuple[int, int]: The layer id of the parameter and the number of
-            layers.
-        """
-        _, num_layers = self.get_layer_depth(param_name, prefix)
-        names = param_name[len(prefix):].split('.')
-        if not param_name.startswith(prefix):
-            layer_id = num_layers - 1
-        elif names[0] == 'downsample_layers':
-            layer_id = 0
-        elif names[0] == 'stages':
-            layer_id = int(names[1]) + 1
-        else:
-            layer_id = num_layers - 1
-        return layer_id, num_layers
+{% include 'backbones/get_stage_depth.py' %}

@@ -13,6 +13,14 @@ from models.{{ cookiecutter.__backbone_module }} import {{ cookiecutter.backbone
 
 # Small enough to run in milliseconds on a CPU.
 SMALL_ARCH = dict(depths=[1, 1, 2, 1], channels=[8, 16, 24, 32])
+
+#: Stage counts and depths that the layer-depth rules must all handle.
+DEPTH_ARCHS = [
+    SMALL_ARCH,
+    dict(depths=[1, 2, 1], channels=[8, 16, 24]),
+    dict(depths=[1, 1, 1, 6, 1], channels=[8, 12, 16, 24, 32]),
+]
+
 NORM_LAYER_TYPES = (torch.nn.modules.batchnorm._BatchNorm, torch.nn.GroupNorm,
                     torch.nn.LayerNorm)
 
@@ -316,11 +324,7 @@ def test_get_layer_depth_matches_mmcls_1x(arch, expected):
 {%- endif %}
 
 
-@pytest.mark.parametrize('arch', [
-    SMALL_ARCH,
-    dict(depths=[1, 2, 1], channels=[8, 16, 24]),
-    dict(depths=[1, 1, 1, 6, 1], channels=[8, 12, 16, 24, 32]),
-])
+@pytest.mark.parametrize('arch', DEPTH_ARCHS)
 def test_get_layer_depth(arch):
     model = build(arch=arch, out_indices=-1)
     depths = {
@@ -361,11 +365,7 @@ def test_get_layer_depth(arch):
     assert model.get_layer_depth('stages.0.0.foo')[0] == 1
 
 
-@pytest.mark.parametrize('arch', [
-    SMALL_ARCH,
-    dict(depths=[1, 2, 1], channels=[8, 16, 24]),
-    dict(depths=[1, 1, 1, 6, 1], channels=[8, 12, 16, 24, 32]),
-])
+@pytest.mark.parametrize('arch', DEPTH_ARCHS)
 def test_get_stage_depth(arch):
     model = build(arch=arch, out_indices=-1)
     _, num_layers = model.get_layer_depth('head.fc.weight', 'backbone.')
