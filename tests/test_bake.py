@@ -175,6 +175,24 @@ def test_everything_is_rendered(baked):
                 f'{relative}:{number} is not rendered: {line}')
 
 
+def readme_commands(readme):
+    """The lines of a README's shell code blocks, comments left out."""
+    blocks = re.findall(r'```(?:bash|shell|sh)\n(.*?)```', readme.read_text(),
+                        re.S)
+    lines = [
+        re.sub(r'\s+#\s.*$', '', line).rstrip() for block in blocks
+        for line in block.splitlines()
+    ]
+    return [line for line in lines if line and not line.startswith('#')]
+
+
+def test_both_readmes_print_the_same_commands(baked):
+    project = baked[0]
+    english = readme_commands(project / 'README.md')
+    assert len(english) > 10
+    assert readme_commands(project / 'README_zh-CN.md') == english
+
+
 def test_lint_clean(baked):
     """The lint commands of the generated CI and README find nothing."""
     project = baked[0]
