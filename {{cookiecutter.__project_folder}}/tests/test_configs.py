@@ -60,6 +60,28 @@ def test_cls_config(config):
         scores = model.simple_test(imgs)
     assert len(scores) == 2
     assert len(scores[0]) == cfg.model.head.num_classes
+
+
+@pytest.mark.parametrize('config', configs_of('cls'), ids=lambda p: p.name)
+def test_cls_recipe_decays_no_1d_parameter(config):
+    # The ConvNeXt recipe: norms, biases and layer scales without decay.
+    from mmcls.models import build_classifier
+    cfg = load(config)
+    model = build_classifier(cfg.model)
+    optimizer = build_optimizer(model, cfg.optimizer)
+    decays = {
+        id(param): group['weight_decay']
+        for group in optimizer.param_groups
+        for param in group['params']
+    }
+    decayed = {
+        name: decays[id(param)] > 0
+        for name, param in model.named_parameters()
+    }
+    assert decayed == {
+        name: param.ndim > 1
+        for name, param in model.named_parameters()
+    }
 {%- endif %}
 {%- if 'det' in tasks %}
 

@@ -1,4 +1,14 @@
-paramwise_cfg = dict(norm_decay_mult=0.0, bias_decay_mult=0.0)
+# No weight decay on 1-D parameters, as in the ConvNeXt recipe (and
+# mmcls 1.x's flat_decay_mult=0). mmcv 1.x has no such multiplier and
+# decays depthwise convolutions' biases with their weights, so those and
+# the layer scales (ConvNeXt's gamma) are named.
+paramwise_cfg = dict(
+    norm_decay_mult=0.0,
+    bias_decay_mult=0.0,
+    custom_keys={
+        '.gamma': dict(decay_mult=0.0),
+        '.depthwise_conv.bias': dict(decay_mult=0.0),
+    })
 
 # The learning rate follows the linear scaling rule: 1e-3 for a total batch
 # of 1024; the configs rescale it for their own batch size.
