@@ -2,7 +2,7 @@
         """Get the stage depth of a parameter, for stage-wise lr decay.
 
         The rule of ConvNeXt's own stage-wise recipe, which OpenMMLab's
-        UperNet configs (and the segmentation config here) use: the stem and
+        ConvNeXt segmentation configs (and the one here) use: the stem and
         every downsample layer are layer 0, stage ``i`` is layer ``i + 1``,
         the output norms and everything outside the backbone come last. The
         number of layers is that of :meth:`get_layer_depth`, so the last

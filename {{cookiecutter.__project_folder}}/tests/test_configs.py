@@ -266,8 +266,13 @@ def test_backbone_loads_pretrained_or_keeps_its_own_init(config):
 
 #: OpenMMLab's ConvNeXt-T recipes, which the real det/seg configs follow.
 OPENMMLAB_RECIPES = dict(
-    det='convnext/mask_rcnn_convnext-t_p4_w7_fpn_fp16_ms-crop_3x_coco.py',
-    seg='convnext/upernet_convnext_tiny_fp16_512x512_160k_ade20k.py')
+{%- if 'det' in tasks %}
+    det='convnext/mask_rcnn_convnext-t_p4_w7_fpn_fp16_ms-crop_3x_coco.py'
+{%- if 'seg' in tasks %},{% endif %}
+{%- endif %}
+{%- if 'seg' in tasks %}
+    seg='convnext/upernet_convnext_tiny_fp16_512x512_160k_ade20k.py'
+{%- endif %})
 
 
 def learning_rates(cfg, toolbox):
@@ -280,11 +285,9 @@ def learning_rates(cfg, toolbox):
     Returns:
         dict[str, tuple[float, float]]: ``(lr, weight_decay)`` by name.
     """
-    models = importlib.import_module(f'{toolbox}.models')
-    build_model = getattr(
-        models,
-        dict(mmdet='build_detector', mmseg='build_segmentor')[toolbox])
-    model = build_model(cfg.model)
+    # The registry that the toolbox's own model builders build from.
+    models = importlib.import_module(f'{toolbox}.models.builder').MODELS
+    model = models.build(cfg.model)
     core = importlib.import_module(f'{toolbox}.core')
     optimizer = core.build_optimizer(model, cfg.optimizer)
     by_param = {
