@@ -301,15 +301,22 @@ def learning_rates(cfg, toolbox):
     }
 
 
+def openmmlab_recipe(config):
+    """OpenMMLab's config that the real det/seg ``config`` follows."""
+    task = config.parent.name
+    toolbox = importlib.import_module(TOOLBOXES[task])
+    return Config.fromfile(
+        str(
+            Path(toolbox.__file__).parent / '.mim/configs' /
+            OPENMMLAB_RECIPES[task]))
+
+
 @pytest.mark.parametrize(
     'config', fp16_task_configs(toy=False), ids=lambda p: p.name)
 def test_real_recipe_trains_each_parameter_as_openmmlab(config):
-    task = config.parent.name
-    toolbox = TOOLBOXES[task]
-    recipe = Path(importlib.import_module(toolbox).__file__).parent / \
-        '.mim/configs' / OPENMMLAB_RECIPES[task]
+    toolbox = TOOLBOXES[config.parent.name]
     ours = learning_rates(load(config), toolbox)
-    openmmlab = learning_rates(Config.fromfile(str(recipe)), toolbox)
+    openmmlab = learning_rates(openmmlab_recipe(config), toolbox)
     assert ours.keys() == openmmlab.keys()
     differ = [
         f'{name}: {ours[name]} (OpenMMLab {openmmlab[name]})' for name in ours
@@ -317,6 +324,57 @@ def test_real_recipe_trains_each_parameter_as_openmmlab(config):
     ]
     assert not differ, f'{len(differ)} of {len(ours)}: ' + \
         '\n'.join(differ[:10])
+
+
+#: What the real configs set otherwise than OpenMMLab's: where the backbone
+#: comes from and starts, the layer-decay constructor (the test above
+#: compares what it does), and this project's helper variables.
+OWN_KEYS = ('custom_imports', 'pretrained', 'checkpoint_file', 'backbone_arch',
+            'backbone_channels', 'model.backbone.type',
+            'model.backbone.init_cfg', 'optimizer.constructor',
+            'optimizer.paramwise_cfg')
+
+
+def settings(cfg):
+    """``cfg``'s values by dotted key (``data.train.pipeline[2].type``).
+
+    Args:
+        cfg (Config): A config.
+
+    Returns:
+        dict: The values, with the ``OWN_KEYS`` left out.
+    """
+
+    def walk(value, key):
+        if isinstance(value, dict):
+            for name, item in value.items():
+                yield from walk(item, f'{key}.{name}' if key else name)
+        elif isinstance(value, (list, tuple)) and any(
+                isinstance(item, (dict, list, tuple)) for item in value):
+            for index, item in enumerate(value):
+                yield from walk(item, f'{key}[{index}]')
+        else:
+            yield key, value
+
+    return {
+        key: value
+        for key, value in walk(cfg._cfg_dict.to_dict(), '')
+        if not key.startswith(OWN_KEYS)
+    }
+
+
+@pytest.mark.parametrize(
+    'config', fp16_task_configs(toy=False), ids=lambda p: p.name)
+def test_real_recipe_is_openmmlab_s_otherwise(config):
+    ours = settings(load(config))
+    openmmlab = settings(openmmlab_recipe(config))
+    missing = object()
+    differ = [
+        f'{key}: {ours.get(key)!r} (OpenMMLab {openmmlab.get(key)!r})'
+        for key in sorted(ours.keys() | openmmlab.keys())
+        if ours.get(key, missing) != openmmlab.get(key, missing)
+    ]
+    assert not differ, '\n'.join(differ)
 {%- endif %}
 {%- endif %}
 
