@@ -54,6 +54,28 @@ def readme_commands(section):
     ]
 
 
+def param_groups_by_name(model, optimizer):
+    """The parameter group that holds each of ``model``'s parameters.
+
+    Args:
+        model (nn.Module): The model ``optimizer`` was built for.
+        optimizer (Optimizer): The optimizer.
+
+    Returns:
+        dict[str, dict]: The groups by parameter name, for the parameters
+        that ``optimizer`` holds.
+    """
+    groups = {
+        id(param): group
+        for group in optimizer.param_groups
+        for param in group['params']
+    }
+    return {
+        name: groups[id(param)]
+        for name, param in model.named_parameters() if id(param) in groups
+    }
+
+
 def drawn_images(folder):
     """The file names of the images under ``folder``, each one readable.
 

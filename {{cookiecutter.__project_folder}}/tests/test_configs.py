@@ -1,4 +1,11 @@
 {%- set tasks = cookiecutter.__tasks.split(',') -%}
+{%- set downstream = 'det' in tasks or 'seg' in tasks -%}
+{#- Which parameter trains how: the cls recipe's weight decay, and the real
+    det/seg recipes against OpenMMLab's (ConvNeXt code only). -#}
+{%- set compares_param_groups = 'cls' in tasks
+    or (downstream and cookiecutter.__backbone_source == 'convnext') -%}
+{%- set from_conftest = (['param_groups_by_name'] if compares_param_groups else [])
+    + (['readme_code'] if downstream else []) -%}
 """Every config builds and runs, and is what the README's table says."""
 {%- if 'det' in tasks or 'seg' in tasks %}
 import argparse
@@ -13,8 +20,8 @@ import numpy as np
 {% endif -%}
 import pytest
 import torch
-{%- if 'det' in tasks or 'seg' in tasks %}
-from conftest import readme_code
+{%- if from_conftest %}
+from conftest import {{ from_conftest | join(', ') }}
 {%- endif %}
 from mmcv import Config{% if 'det' in tasks or 'seg' in tasks %}, DictAction{% endif %}
 from mmcv.runner import build_optimizer
@@ -69,14 +76,9 @@ def test_cls_recipe_decays_no_1d_parameter(config):
     cfg = load(config)
     model = build_classifier(cfg.model)
     optimizer = build_optimizer(model, cfg.optimizer)
-    decays = {
-        id(param): group['weight_decay']
-        for group in optimizer.param_groups
-        for param in group['params']
-    }
     decayed = {
-        name: decays[id(param)] > 0
-        for name, param in model.named_parameters()
+        name: group['weight_decay'] > 0
+        for name, group in param_groups_by_name(model, optimizer).items()
     }
     assert decayed == {
         name: param.ndim > 1
@@ -290,14 +292,9 @@ def learning_rates(cfg, toolbox):
     model = models.build(cfg.model)
     core = importlib.import_module(f'{toolbox}.core')
     optimizer = core.build_optimizer(model, cfg.optimizer)
-    by_param = {
-        id(param): (group['lr'], group['weight_decay'])
-        for group in optimizer.param_groups
-        for param in group['params']
-    }
     return {
-        name: by_param[id(param)]
-        for name, param in model.named_parameters()
+        name: (group['lr'], group['weight_decay'])
+        for name, group in param_groups_by_name(model, optimizer).items()
     }
 
 

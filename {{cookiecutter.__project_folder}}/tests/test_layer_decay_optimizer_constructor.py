@@ -4,6 +4,7 @@ import copy
 
 import pytest
 import torch
+from conftest import param_groups_by_name
 from torch import nn
 
 from models import {{ cookiecutter.backbone_name }}
@@ -31,11 +32,10 @@ def with_decay_type(decay_type):
     return cfg
 
 
-def groups_by_param(optimizer):
+def trainable_names(model):
     return {
-        id(param): group
-        for group in optimizer.param_groups
-        for param in group['params']
+        name
+        for name, param in model.named_parameters() if param.requires_grad
     }
 
 
@@ -56,13 +56,12 @@ def test_learning_rates_follow_layer_depth(toolbox, decay_type):
     get_depth = dict(
         layer_wise=model.backbone.get_layer_depth,
         stage_wise=model.backbone.get_stage_depth)[decay_type]
-    groups = groups_by_param(optimizer)
-    params = [p for p in model.parameters() if p.requires_grad]
-    assert len(groups) == len(params)
+    groups = param_groups_by_name(model, optimizer)
+    assert groups.keys() == trainable_names(model)
 
     depths = {}
     for name, param in model.named_parameters():
-        group = groups[id(param)]
+        group = groups[name]
         if name.startswith('backbone.'):
             layer_id, num_layers = get_depth(name, prefix='backbone.')
             depths[name] = layer_id
@@ -75,9 +74,9 @@ def test_learning_rates_follow_layer_depth(toolbox, decay_type):
 
     # The stem learns slowest, the head at the full rate.
     assert min(depths.values()) == 0
-    assert groups[id(model.head.weight)]['lr'] == pytest.approx(1e-3)
-    stem = next(p for n, p in model.named_parameters() if depths.get(n) == 0)
-    assert groups[id(stem)]['lr'] < groups[id(model.head.weight)]['lr']
+    assert groups['head.weight']['lr'] == pytest.approx(1e-3)
+    stem = next(name for name in depths if depths[name] == 0)
+    assert groups[stem]['lr'] < groups['head.weight']['lr']
 
 
 def test_frozen_parameters_are_left_out():
@@ -86,17 +85,20 @@ def test_frozen_parameters_are_left_out():
     model.backbone = {{ cookiecutter.backbone_name }}(arch=ARCH, frozen_stages=1)
     model.train()
     optimizer = build_optimizer(model, OPTIMIZER_CFG)
-    trainable = {id(p) for p in model.parameters() if p.requires_grad}
-    assert set(groups_by_param(optimizer)) == trainable
+    trainable = trainable_names(model)
+    assert param_groups_by_name(model, optimizer).keys() == trainable
     assert len(trainable) < len(list(model.parameters()))
-    before = [p.detach().clone() for p in model.parameters()]
+    before = {
+        name: param.detach().clone()
+        for name, param in model.named_parameters()
+    }
     loss = model.backbone(torch.rand(2, 3, 32, 32))[-1].mean()
     loss.backward()
     optimizer.step()
     changed = {
-        id(param)
-        for param, old in zip(model.parameters(), before)
-        if not torch.equal(param, old)
+        name
+        for name, param in model.named_parameters()
+        if not torch.equal(param, before[name])
     }
     assert changed and changed <= trainable
 
