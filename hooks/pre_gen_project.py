@@ -40,6 +40,9 @@ REPLACEABLE_MMCLS_MODELS = ('ConvNeXt', )
 # loss. A class name that clashes with a name in the generated code is found
 # by the post-gen hook, which reads that code.
 PROJECT_MODULES = ('layer_decay_optimizer_constructor', 'torch2_compat')
+# The generated code keeps OpenMMLab's 79-character lines for class names up
+# to this length (tests/test_bake.py lints bakes with the longest).
+MAX_NAME_LENGTH = 30
 
 ANSWERS = json.loads(r'''{{ {
     'backbone_name': cookiecutter.backbone_name,
@@ -55,6 +58,10 @@ def check_backbone_name(name, module):
         return (f'backbone_name {name!r} is not a valid Python class name: '
                 'use ASCII letters, digits and _, not starting with a digit '
                 '(e.g. MyNet)')
+    if len(name) > MAX_NAME_LENGTH:
+        return (f'backbone_name {name!r} has {len(name)} characters: use at '
+                f'most {MAX_NAME_LENGTH}, so that the generated code fits in '
+                '79-character lines')
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         return (f'backbone_name {name!r} is a Python keyword: choose a class '
                 'name such as MyNet')

@@ -32,9 +32,9 @@ BAD_ANSWERS = [
      "overwrite the project's own module"),
     ({'backbone_name': 'Seg'}, "backbone_name 'Seg' would be written to "
      'models/seg.py, which would shadow the models/seg/ package'),
-    ({'backbone_name': 'BackboneLayerDecayOptimizerConstructor'},
-     "backbone_name 'BackboneLayerDecayOptimizerConstructor' is already a "
-     'name in the generated models/__init__.py'),
+    ({'backbone_name': 'HierarchicalVisionTransformerV2'},
+     "backbone_name 'HierarchicalVisionTransformerV2' has 31 characters: use "
+     'at most 30, so that the generated code fits in 79-character lines'),
     ({'backbone_name': 'Sequential'}, "backbone_name 'Sequential' is already "
      'a name in the generated models/sequential.py'),
     ({'backbone_name': 'ResidualBlock', 'tasks': 'det'}, "backbone_name "

@@ -195,7 +195,10 @@ def test_both_readmes_print_the_same_commands(baked):
 
 def test_lint_clean(baked):
     """The lint commands of the generated CI and README find nothing."""
-    project = baked[0]
+    assert_lint_clean(baked[0])
+
+
+def assert_lint_clean(project):
     workflow = yaml.safe_load(
         (project / '.github/workflows/ci.yml').read_text())
     lint = next(step['run'] for step in workflow['jobs']['test']['steps']
@@ -230,6 +233,35 @@ def test_lint_clean(baked):
         ]
         assert run.returncode == 0 and not findings, (
             f'{command} findings:\n{run.stdout[-5000:]}{run.stderr[-2000:]}')
+
+
+#: Class names as long as the pre-gen hook allows: a plain one, and one of
+#: one-letter words, which makes the longest module and config names.
+LONGEST_NAMES = [
+    ('HierarchicalVisionTransformerX', 'skeleton', 'cls,det,seg'),
+    ('HierarchicalVisionTransformerX', 'convnext', 'seg'),
+    ('AbAbAbAbAbAbAbAbAbAbAbAbAbAbAb', 'convnext', 'cls,det,seg'),
+    ('AbAbAbAbAbAbAbAbAbAbAbAbAbAbAb', 'skeleton', 'cls'),
+]
+
+
+@pytest.mark.parametrize(
+    'name, backbone_code, tasks', LONGEST_NAMES, ids='-'.join)
+def test_longest_names_lint_clean_and_configs_run(cookies, hook_constant,
+                                                  name, backbone_code, tasks):
+    assert len(name) == hook_constant('pre_gen_project', 'MAX_NAME_LENGTH')
+    result = cookies.bake(extra_context={
+        'backbone_name': name,
+        'backbone_code': backbone_code,
+        'tasks': tasks
+    })
+    assert result.exception is None, result.exception
+    assert_lint_clean(result.project_path)
+    run = subprocess.run(
+        [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
+         'tests/test_configs.py', 'tests/test_backbone.py'],
+        cwd=result.project_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
 
 
 def test_python_files_compile(baked):

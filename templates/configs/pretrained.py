@@ -1,9 +1,10 @@
+{%- from 'configs/long_names.jinja' import noqa_if_long -%}
 {#- The checkpoint a downstream (det/seg) config's backbone starts from,
     included by those configs; the includer sets ``cls_config``. #}
 {%- if 'cls' in cookiecutter.__tasks.split(',') %}
 # The classification checkpoint this project trains (see README): the
 # backbone starts from it.
-pretrained = 'work_dirs/{{ cls_config }}/latest.pth'
+{% call noqa_if_long() %}pretrained = 'work_dirs/{{ cls_config }}/latest.pth'{% endcall %}
 {%- elif cookiecutter.__backbone_source == 'convnext' %}
 # OpenMMLab's ImageNet-1k ConvNeXt-T checkpoint; its keys match this
 # backbone's.

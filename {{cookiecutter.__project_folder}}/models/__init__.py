@@ -7,12 +7,17 @@
 # registers everything the configs refer to.
 from . import torch2_compat  # noqa: F401
 {%- for module, name in exports|sort %}
-{%- if (module ~ name)|length > 60 %}
+{%- set line = 'from .' ~ module ~ ' import ' ~ name %}
+{%- if line|length > 79 %}
 from .{{ module }} import \
     {{ name }}
 {%- else %}
-from .{{ module }} import {{ name }}
+{{ line }}
 {%- endif %}
 {%- endfor %}
 
-__all__ = [{% for module, name in exports %}'{{ name }}'{{ ', ' if not loop.last }}{% endfor %}]
+__all__ = [
+{%- for module, name in exports %}
+    '{{ name }}',
+{%- endfor %}
+]

@@ -9,8 +9,9 @@ import torch
 from mmcls.models import build_backbone
 
 import models.{{ cookiecutter.__backbone_module }} as backbone_module
-from models.{{ cookiecutter.__backbone_module }} import {{ cookiecutter.backbone_name }}
+from models import {{ cookiecutter.backbone_name }}
 
+PRESETS = sorted({{ cookiecutter.backbone_name }}.arch_settings)
 # Small enough to run in milliseconds on a CPU.
 SMALL_ARCH = dict(depths=[1, 1, 2, 1], channels=[8, 16, 24, 32])
 
@@ -37,13 +38,13 @@ def feature_shapes(arch, out_indices, size, batch=2):
              size // 2**(i + 2)) for i in out_indices]
 
 
-@pytest.mark.parametrize('arch', sorted({{ cookiecutter.backbone_name }}.arch_settings))
+@pytest.mark.parametrize('arch', PRESETS)
 def test_presets(arch):
     settings = {{ cookiecutter.backbone_name }}.arch_settings[arch]
     assert len(settings['depths']) == len(settings['channels'])
     # The meta device skips allocating the weights of the large presets.
     with torch.device('meta'):
-        model = {{ cookiecutter.backbone_name }}(arch=arch, out_indices=(0, 1, 2, 3))
+        model = build(arch=arch, out_indices=(0, 1, 2, 3))
     assert model.depths == list(settings['depths'])
     assert model.channels == list(settings['channels'])
     assert [len(stage) for stage in model.stages] == model.depths
@@ -390,7 +391,8 @@ def test_get_stage_depth(arch):
 
 
 def test_registered_in_mmcls():
-    model = build_backbone(dict(type='{{ cookiecutter.backbone_name }}', arch=SMALL_ARCH))
+    cfg = dict(type='{{ cookiecutter.backbone_name }}', arch=SMALL_ARCH)
+    model = build_backbone(cfg)
     assert type(model) is {{ cookiecutter.backbone_name }}
 
 

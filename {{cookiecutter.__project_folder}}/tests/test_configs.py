@@ -36,6 +36,13 @@ def configs_of(task):
     return configs
 
 
+def all_configs():
+    return [
+        config for task_dir in sorted(CONFIG_ROOT.iterdir())
+        if task_dir.is_dir() for config in configs_of(task_dir.name)
+    ]
+
+
 def check_optimizer(model, cfg):
     """The config's optimizer builds and holds every trainable parameter."""
     optimizer = build_optimizer(model, cfg.optimizer)
@@ -50,6 +57,17 @@ def load(config):
     backbone = cfg.model.backbone
     assert backbone.type == 'mmcls.{{ cookiecutter.backbone_name }}'
     return cfg
+
+
+@pytest.mark.parametrize('config', all_configs(), ids=lambda p: p.name)
+def test_model_has_the_backbone_arch_the_config_names(config):
+    # mmcv evaluates each file of a config on its own: one that inherits a
+    # config and sets only ``backbone_arch`` keeps the inherited model.
+    cfg = load(config)
+    assert cfg.model.backbone.arch == cfg.backbone_arch, (
+        f'{config.name} sets backbone_arch = {cfg.backbone_arch!r} but its '
+        f'model has arch={cfg.model.backbone.arch!r}: restate the lines '
+        'that use backbone_arch, as the toy configs do')
 {%- if 'cls' in tasks %}
 
 
@@ -326,8 +344,8 @@ def test_real_recipe_trains_each_parameter_as_openmmlab(config):
 #: What the real configs set otherwise than OpenMMLab's: where the backbone
 #: comes from and starts, the layer-decay constructor (the test above
 #: compares what it does), and this project's helper variables.
-OWN_KEYS = ('custom_imports', 'pretrained', 'checkpoint_file', 'backbone_arch',
-            'backbone_channels', 'model.backbone.type',
+OWN_KEYS = ('custom_imports', 'pretrained', 'checkpoint_file', 'arch_settings',
+            'backbone_arch', 'backbone_channels', 'model.backbone.type',
             'model.backbone.init_cfg', 'optimizer.constructor',
             'optimizer.paramwise_cfg')
 
@@ -393,9 +411,8 @@ def readme_recipes():
 
 def test_readme_lists_every_real_config():
     real = [
-        str(config.relative_to(PROJECT_ROOT))
-        for task_dir in sorted(CONFIG_ROOT.iterdir()) if task_dir.is_dir()
-        for config in configs_of(task_dir.name) if '_toy-' not in config.name
+        str(config.relative_to(PROJECT_ROOT)) for config in all_configs()
+        if '_toy-' not in config.name
     ]
     assert sorted(config for config, _ in readme_recipes()) == sorted(real)
 

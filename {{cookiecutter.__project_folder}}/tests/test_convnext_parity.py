@@ -9,7 +9,7 @@ import torch
 # entry when it is called ConvNeXt.
 from mmcls.models.backbones.convnext import ConvNeXt as MMClsConvNeXt
 
-from models.{{ cookiecutter.__backbone_module }} import {{ cookiecutter.backbone_name }}
+from models import {{ cookiecutter.backbone_name }}
 
 ALL_STAGES = (0, 1, 2, 3)
 ATOL = 1e-5

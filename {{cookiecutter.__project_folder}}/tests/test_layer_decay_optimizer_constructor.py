@@ -20,9 +20,11 @@ OPTIMIZER_CFG = dict(
 
 class BackboneWithHead(nn.Module):
 
-    def __init__(self):
+    def __init__(self, **kwargs):
         super().__init__()
-        self.backbone = {{ cookiecutter.backbone_name }}(arch=ARCH, out_indices=(0, 1, 2, 3))
+        # Every stage out: the output norms have layer depths too.
+        kwargs.setdefault('out_indices', (0, 1, 2, 3))
+        self.backbone = {{ cookiecutter.backbone_name }}(arch=ARCH, **kwargs)
         self.head = nn.Linear(8, 2)
 
 
@@ -81,8 +83,7 @@ def test_learning_rates_follow_layer_depth(toolbox, decay_type):
 
 def test_frozen_parameters_are_left_out():
     from mmcv.runner import build_optimizer
-    model = BackboneWithHead()
-    model.backbone = {{ cookiecutter.backbone_name }}(arch=ARCH, frozen_stages=1)
+    model = BackboneWithHead(frozen_stages=1)
     model.train()
     optimizer = build_optimizer(model, OPTIMIZER_CFG)
     trainable = trainable_names(model)

@@ -18,7 +18,7 @@ import pytest
 import torch
 from mmcv.cnn import get_model_complexity_info
 
-from models.{{ cookiecutter.__backbone_module }} import {{ cookiecutter.backbone_name }}
+from models import {{ cookiecutter.backbone_name }}
 
 ROOT = Path(__file__).resolve().parents[1]
 UNITS = {'': 1, 'k': 1e3, 'K': 1e3, 'M': 1e6, 'G': 1e9}
@@ -123,8 +123,9 @@ def test_get_flops_takes_a_custom_arch_and_feature_maps():
     out = run_tool('get_flops.py', '--arch', json.dumps(arch), '--shape', '64',
                    '96', '--out-indices', '0', '1', '2', '3')
     assert 'input 3x64x96' in out
-    kwargs = dict(arch=arch, out_indices=[0, 1, 2, 3])
-    model = {{ cookiecutter.backbone_name }}(**kwargs, gap_before_final_norm=False).eval()
+    kwargs = dict(
+        arch=arch, out_indices=[0, 1, 2, 3], gap_before_final_norm=False)
+    model = {{ cookiecutter.backbone_name }}(**kwargs).eval()
     num_params = sum(p.numel() for p in model.parameters())
     assert printed_number(PARAMS_LINE, out) == num_params
     assert counted_flops(model, (3, 64, 96)) == printed_number(FLOPS_LINE, out)
@@ -171,8 +172,8 @@ def test_benchmark_prints_a_table_with_ratios():
                    '--warmup', '1', '--precisions', 'fp32', '--formats',
                    'nchw', '--references', 'mmcls')
     assert re.search(
-        r'torch\.compile of {{ cookiecutter.backbone_name }}: \d+ graph\(s\), 0 graph '
-        r'break\(s\)', out), out
+        r'torch\.compile of {{ cookiecutter.backbone_name }}: '
+        r'\d+ graph\(s\), 0 graph break\(s\)', out), out
     table = out[out.index(' mode | dtype'):]
     rows = re.findall(
         r'^ *(train|infer) \| +fp32 \| +nchw \| +eager \| +([\d.]+) \| '

@@ -1,4 +1,4 @@
-"""Speed of {{ cookiecutter.backbone_name }} beside mmcls's ConvNeXt and timm's ConvNeXt.
+"""Speed of {{ cookiecutter.backbone_name }} beside mmcls's and timm's ConvNeXt.
 
 Every model runs in the same process on the same device, and the models take
 turns step by step, so that a noisy machine slows them all alike. Reported:
@@ -26,7 +26,7 @@ import torch._dynamo
 # mmcls's own ConvNeXt, from its module: the registry entry may be ours.
 from mmcls.models.backbones.convnext import ConvNeXt as MMClsConvNeXt
 
-from models.{{ cookiecutter.__backbone_module }} import {{ cookiecutter.backbone_name }}
+from models import {{ cookiecutter.backbone_name }}
 
 try:
     import timm

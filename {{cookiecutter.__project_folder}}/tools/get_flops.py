@@ -14,7 +14,7 @@ import json
 import torch
 from mmcv.cnn import get_model_complexity_info
 
-from models.{{ cookiecutter.__backbone_module }} import {{ cookiecutter.backbone_name }}
+from models import {{ cookiecutter.backbone_name }}
 
 #: The smallest input side: the output stride of a 4-stage backbone.
 MIN_SIZE = 32

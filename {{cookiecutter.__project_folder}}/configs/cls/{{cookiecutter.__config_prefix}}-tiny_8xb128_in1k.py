@@ -1,4 +1,5 @@
-# {{ cookiecutter.backbone_name }}-tiny on ImageNet-1k: 128 images per GPU on 8 GPUs.
+# {{ cookiecutter.backbone_name }}-tiny on ImageNet-1k:
+# 128 images per GPU on 8 GPUs.
 import models.{{ cookiecutter.__backbone_module }} as backbone_module
 
 _base_ = [
@@ -10,8 +11,8 @@ _base_ = [
 custom_imports = dict(imports=['models'], allow_failed_imports=False)
 
 backbone_arch = 'tiny'
-backbone_channels = (
-    backbone_module.{{ cookiecutter.backbone_name }}.arch_settings[backbone_arch]['channels'])
+arch_settings = backbone_module.{{ cookiecutter.backbone_name }}.arch_settings
+backbone_channels = arch_settings[backbone_arch]['channels']
 model = dict(
     backbone=dict(arch=backbone_arch),
     head=dict(in_channels=backbone_channels[-1]))

@@ -1,18 +1,19 @@
+{%- from 'configs/long_names.jinja' import noqa_if_long -%}
 # The real 1xb32 config, shrunk to what scikit-learn's digits (32 px, 10
 # classes, ~1.4k images; `python tools/make_toy_data.py`) and a CPU need.
 # Only data, image scale,{% if cookiecutter.__toy_arch != 'tiny' %} model width,{% endif %} batch and schedule change: the design,
 # optimizer and runtime are those of the real config.
 import models.{{ cookiecutter.__backbone_module }} as backbone_module
 
-_base_ = ['./{{ cookiecutter.__config_prefix }}-tiny_1xb32_in1k.py']
+{% call noqa_if_long() %}_base_ = './{{ cookiecutter.__config_prefix }}-tiny_1xb32_in1k.py'{% endcall %}
 
 {%- if cookiecutter.__toy_arch == 'atto' %}
 # ConvNeXt-atto (timm's smallest ConvNeXt): the design at a width that a CPU
 # trains in seconds.
 {%- endif %}
 backbone_arch = '{{ cookiecutter.__toy_arch }}'
-backbone_channels = (
-    backbone_module.{{ cookiecutter.backbone_name }}.arch_settings[backbone_arch]['channels'])
+arch_settings = backbone_module.{{ cookiecutter.backbone_name }}.arch_settings
+backbone_channels = arch_settings[backbone_arch]['channels']
 classes = [f'digit_{i}' for i in range(10)]
 model = dict(
     backbone=dict(arch=backbone_arch),

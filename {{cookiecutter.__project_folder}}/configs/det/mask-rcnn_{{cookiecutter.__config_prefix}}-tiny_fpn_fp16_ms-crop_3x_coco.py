@@ -13,8 +13,8 @@ custom_imports = dict(imports=['models'], allow_failed_imports=False)
 {% include 'configs/pretrained.py' %}
 
 backbone_arch = 'tiny'
-backbone_channels = (
-    backbone_module.{{ cookiecutter.backbone_name }}.arch_settings[backbone_arch]['channels'])
+arch_settings = backbone_module.{{ cookiecutter.backbone_name }}.arch_settings
+backbone_channels = arch_settings[backbone_arch]['channels']
 model = dict(
     backbone=dict(
         type='mmcls.{{ cookiecutter.backbone_name }}',

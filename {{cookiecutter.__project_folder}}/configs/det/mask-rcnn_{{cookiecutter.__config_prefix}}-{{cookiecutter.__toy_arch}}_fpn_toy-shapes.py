@@ -1,22 +1,23 @@
+{%- from 'configs/long_names.jinja' import noqa_if_long -%}
 # The real Mask R-CNN config, shrunk to what the toy shapes (128 px, 3
 # classes, 48 images; `python tools/make_toy_data.py`) and a CPU need. Only
 # data, image scale,{% if cookiecutter.__toy_arch != 'tiny' %} model width,{% endif %} proposal counts, batch, schedule and fp16
 # change.
 import models.{{ cookiecutter.__backbone_module }} as backbone_module
 
-_base_ = ['./mask-rcnn_{{ cookiecutter.__config_prefix }}-tiny_fpn_fp16_ms-crop_3x_coco.py']
+{% call noqa_if_long() %}_base_ = './mask-rcnn_{{ cookiecutter.__config_prefix }}-tiny_fpn_fp16_ms-crop_3x_coco.py'{% endcall %}
 
 {%- if cookiecutter.__toy_arch == 'atto' %}
 # ConvNeXt-atto (timm's smallest ConvNeXt): the design at a width that a CPU
 # trains in seconds.
 {%- endif %}
 backbone_arch = '{{ cookiecutter.__toy_arch }}'
-backbone_channels = (
-    backbone_module.{{ cookiecutter.backbone_name }}.arch_settings[backbone_arch]['channels'])
+arch_settings = backbone_module.{{ cookiecutter.backbone_name }}.arch_settings
+backbone_channels = arch_settings[backbone_arch]['channels']
 
 {%- if 'cls' in cookiecutter.__tasks.split(',') %}
 # Start from the toy classification run of the README.
-pretrained = 'work_dirs/{{ cookiecutter.__config_prefix }}-{{ cookiecutter.__toy_arch }}_toy-digits/latest.pth'
+{% call noqa_if_long() %}pretrained = 'work_dirs/{{ cookiecutter.__config_prefix }}-{{ cookiecutter.__toy_arch }}_toy-digits/latest.pth'{% endcall %}
 {%- else %}
 pretrained = None
 {%- endif %}

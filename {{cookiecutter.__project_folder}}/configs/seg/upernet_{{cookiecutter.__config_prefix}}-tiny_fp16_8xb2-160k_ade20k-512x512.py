@@ -14,8 +14,8 @@ custom_imports = dict(imports=['models'], allow_failed_imports=False)
 
 crop_size = (512, 512)
 backbone_arch = 'tiny'
-backbone_channels = (
-    backbone_module.{{ cookiecutter.backbone_name }}.arch_settings[backbone_arch]['channels'])
+arch_settings = backbone_module.{{ cookiecutter.backbone_name }}.arch_settings
+backbone_channels = arch_settings[backbone_arch]['channels']
 model = dict(
     backbone=dict(
         type='mmcls.{{ cookiecutter.backbone_name }}',

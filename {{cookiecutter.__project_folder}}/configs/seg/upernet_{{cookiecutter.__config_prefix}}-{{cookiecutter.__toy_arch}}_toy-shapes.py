@@ -1,25 +1,26 @@
+{%- from 'configs/long_names.jinja' import noqa_if_long -%}
 # The real UperNet config, shrunk to what the toy shapes (64 px, 4 classes,
 # 64 images; `python tools/make_toy_data.py`) and a CPU need. Only data,
 # image scale, {{ 'model' if cookiecutter.__toy_arch != 'tiny' else 'head' }} width, batch, schedule and fp16
 # change.
 import models.{{ cookiecutter.__backbone_module }} as backbone_module
 
-_base_ = ['./upernet_{{ cookiecutter.__config_prefix }}-tiny_fp16_8xb2-160k_ade20k-512x512.py']
+{% call noqa_if_long() %}_base_ = './upernet_{{ cookiecutter.__config_prefix }}-tiny_fp16_8xb2-160k_ade20k-512x512.py'{% endcall %}
 
 {%- if cookiecutter.__toy_arch == 'atto' %}
 # ConvNeXt-atto (timm's smallest ConvNeXt): the design at a width that a CPU
 # trains in seconds.
 {%- endif %}
 backbone_arch = '{{ cookiecutter.__toy_arch }}'
-backbone_channels = (
-    backbone_module.{{ cookiecutter.backbone_name }}.arch_settings[backbone_arch]['channels'])
+arch_settings = backbone_module.{{ cookiecutter.backbone_name }}.arch_settings
+backbone_channels = arch_settings[backbone_arch]['channels']
 
 classes = ('background', 'square', 'circle', 'triangle')
 palette = [[0, 0, 0], [220, 20, 60], [0, 130, 200], [255, 200, 0]]
 crop_size = (64, 64)
 {%- if 'cls' in cookiecutter.__tasks.split(',') %}
 # Start from the toy classification run of the README.
-pretrained = 'work_dirs/{{ cookiecutter.__config_prefix }}-{{ cookiecutter.__toy_arch }}_toy-digits/latest.pth'
+{% call noqa_if_long() %}pretrained = 'work_dirs/{{ cookiecutter.__config_prefix }}-{{ cookiecutter.__toy_arch }}_toy-digits/latest.pth'{% endcall %}
 {%- else %}
 pretrained = None
 {%- endif %}
