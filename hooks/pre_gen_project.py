@@ -77,6 +77,10 @@ def check_backbone_name(name, module):
                 'would replace it in its registry: choose another class name '
                 'such as MyNet (of mmcls\'s own names, only ConvNeXt may be '
                 'taken)')
+    if module == name:
+        return (f'backbone_name {name!r} is also the name of its module, '
+                f'models/{module}.py, which the class would hide in the '
+                'models package: use a CamelCase class name such as MyNet')
     if module in KNOWN_TASKS:
         return (f'backbone_name {name!r} would be written to '
                 f'models/{module}.py, which would shadow the models/{module}/ '

@@ -49,6 +49,8 @@ BAD_ANSWERS = [
      "backbone_name 'MMClsConvNeXt' is already a name in the generated "
      'tests/test_convnext_parity.py'),
     ({'backbone_name': 'dict'}, "backbone_name 'dict' is a Python builtin"),
+    ({'backbone_name': 'mynet'}, "backbone_name 'mynet' is also the name of "
+     'its module, models/mynet.py, which the class would hide'),
     ({'tasks': ''}, "tasks '' is empty: choose any of cls, det, seg"),
     ({'tasks': ' , '}, "tasks ' , ' is empty: choose any of cls, det, seg"),
     ({'tasks': 'cls,pose'}, "tasks 'cls,pose' names unknown task(s) 'pose'"),
