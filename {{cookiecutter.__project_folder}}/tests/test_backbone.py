@@ -11,6 +11,7 @@ from mmcls.models import build_backbone
 import models.{{ cookiecutter.__backbone_module }} as backbone_module
 from models import {{ cookiecutter.backbone_name }}
 
+#: The names of the backbone's arch presets.
 PRESETS = sorted({{ cookiecutter.backbone_name }}.arch_settings)
 # Small enough to run in milliseconds on a CPU.
 SMALL_ARCH = dict(depths=[1, 1, 2, 1], channels=[8, 16, 24, 32])
