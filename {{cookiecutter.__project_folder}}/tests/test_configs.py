@@ -7,7 +7,7 @@
 {%- set from_conftest = (['param_groups_by_name'] if compares_param_groups else [])
     + (['readme_code'] if downstream else []) -%}
 """Every config builds and runs, and is what the README's table says."""
-{%- if 'det' in tasks or 'seg' in tasks %}
+{%- if downstream %}
 import argparse
 import importlib
 import inspect
@@ -15,7 +15,7 @@ import inspect
 import re
 from pathlib import Path
 
-{% if 'det' in tasks or 'seg' in tasks -%}
+{% if downstream -%}
 import numpy as np
 {% endif -%}
 import pytest
@@ -23,7 +23,7 @@ import torch
 {%- if from_conftest %}
 from conftest import {{ from_conftest | join(', ') }}
 {%- endif %}
-from mmcv import Config{% if 'det' in tasks or 'seg' in tasks %}, DictAction{% endif %}
+from mmcv import Config{% if downstream %}, DictAction{% endif %}
 from mmcv.runner import build_optimizer
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -171,7 +171,7 @@ def test_seg_config(config):
     assert logits.shape == (1, num_classes, 64, 64)
 {%- endif %}
 
-{%- if 'det' in tasks or 'seg' in tasks %}
+{%- if downstream %}
 
 
 #: The tasks whose real recipes run in fp16 and whose backbones start from
