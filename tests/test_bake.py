@@ -198,6 +198,16 @@ def test_lint_clean(baked):
     assert_lint_clean(baked[0])
 
 
+def run_project_tests(project, *test_files):
+    """Run some of a baked project's own tests; they must pass."""
+    run = subprocess.run(
+        [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
+         *test_files],
+        cwd=project, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return run
+
+
 def assert_lint_clean(project):
     workflow = yaml.safe_load(
         (project / '.github/workflows/ci.yml').read_text())
@@ -257,11 +267,8 @@ def test_longest_names_lint_clean_and_configs_run(cookies, hook_constant,
     })
     assert result.exception is None, result.exception
     assert_lint_clean(result.project_path)
-    run = subprocess.run(
-        [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
-         'tests/test_configs.py', 'tests/test_backbone.py'],
-        cwd=result.project_path, capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    run_project_tests(result.project_path, 'tests/test_configs.py',
+                      'tests/test_backbone.py')
 
 
 def test_python_files_compile(baked):
@@ -283,11 +290,7 @@ def test_name_check_reads_every_python_file(baked, hook_constant):
 def test_configs_build_and_run(baked):
     """The project's own config test: load, build, forward every config."""
     project = baked[0]
-    run = subprocess.run(
-        [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
-         'tests/test_configs.py'],
-        cwd=project, capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    run = run_project_tests(project, 'tests/test_configs.py')
     assert ' passed' in run.stdout.splitlines()[-1]
 
 
@@ -337,11 +340,7 @@ def test_convnext_code_under_a_name_of_ones_own(cookies):
     project = result.project_path
     assert project_files(project) == expected_files(
         list(TASKS), 'my_net', 'my-net', convnext=True)
-    run = subprocess.run(
-        [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
-         'tests/test_backbone.py', 'tests/test_convnext_parity.py',
-         'tests/test_configs.py'],
-        cwd=project, capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    run_project_tests(project, 'tests/test_backbone.py',
+                      'tests/test_convnext_parity.py', 'tests/test_configs.py')
     assert 'mmcls.MyNet' in (project / 'configs/cls/_base_/models/'
                              'my-net-tiny.py').read_text()
