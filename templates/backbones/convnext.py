@@ -368,72 +368,7 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
 
         self._freeze_stages()
 
-    @classmethod
-    def parse_arch(cls, arch):
-        """Check ``arch`` and turn a preset name into its settings.
-
-        Args:
-            arch (str | dict): A key of ``arch_settings`` or a dict with
-                ``depths`` and ``channels``.
-
-        Returns:
-            dict: The settings, with ``depths`` and ``channels``.
-        """
-        if isinstance(arch, str):
-            if arch not in cls.arch_settings:
-                raise ValueError(
-                    f'Unknown arch {arch!r}: choose one of '
-                    f'{sorted(cls.arch_settings)} or pass a dict with '
-                    '"depths" and "channels".')
-            return cls.arch_settings[arch]
-        if not isinstance(arch, dict):
-            raise ValueError(
-                f'arch must be a str or a dict, got {type(arch).__name__}.')
-        missing = {'depths', 'channels'} - set(arch)
-        if missing:
-            raise ValueError(f'The arch dict lacks {sorted(missing)}; it has '
-                             f'{sorted(arch)}.')
-        depths, channels = arch['depths'], arch['channels']
-        if not (isinstance(depths, Sequence) and isinstance(
-                channels, Sequence) and 0 < len(depths) == len(channels)):
-            raise ValueError(
-                'arch "depths" and "channels" must be sequences of the same '
-                f'non-zero length, got {depths} and {channels}.')
-        if not all(
-                isinstance(n, int) and n > 0 for n in chain(depths, channels)):
-            raise ValueError(
-                'arch "depths" and "channels" must be positive integers, '
-                f'got {depths} and {channels}.')
-        return arch
-
-    @staticmethod
-    def parse_out_indices(out_indices, num_stages):
-        """Check ``out_indices`` and make them non-negative.
-
-        Args:
-            out_indices (int | Sequence[int]): Stage indices, negative ones
-                counting from the end.
-            num_stages (int): The number of stages.
-
-        Returns:
-            list[int]: The indices in ``[0, num_stages)``, in the given order.
-        """
-        if isinstance(out_indices, int):
-            out_indices = [out_indices]
-        if not isinstance(out_indices, Sequence):
-            raise ValueError('out_indices must be an int or a sequence of '
-                             f'ints, got {type(out_indices).__name__}.')
-        parsed = []
-        for index in out_indices:
-            if not (isinstance(index, int)
-                    and -num_stages <= index < num_stages):
-                raise ValueError(
-                    f'Invalid out_indices {out_indices}: each must be an int '
-                    f'in [{-num_stages}, {num_stages}) for {num_stages} '
-                    'stages.')
-            parsed.append(index % num_stages)
-        return parsed
-
+{% include 'backbones/parse_arch_and_out_indices.py' %}
     def forward(self, x):
         """Forward an image batch.
 
@@ -463,31 +398,7 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
                 outs.append(out)
         return tuple(outs)
 
-    def _freeze_stages(self):
-        for i in range(self.frozen_stages):
-            for module in (self.downsample_layers[i], self.stages[i]):
-                module.eval()
-                for param in module.parameters():
-                    param.requires_grad = False
-
-    def train(self, mode=True):
-        """Set the train mode, keeping frozen stages and norms (if
-        ``norm_eval``) in eval mode.
-
-        Args:
-            mode (bool): Train mode (True) or eval mode (False).
-
-        Returns:
-            nn.Module: self.
-        """
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for module in self.modules():
-                if isinstance(module, NORM_LAYER_TYPES):
-                    module.eval()
-        return self
-
+{% include 'backbones/freeze_stages_and_train.py' %}
     def get_layer_depth(self, param_name, prefix=''):
         """Get the layer depth of a parameter, for layer-wise lr decay.
 
