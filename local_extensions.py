@@ -4,11 +4,16 @@ The filters never raise: a bad answer is reported, with a clear message, by
 ``hooks/pre_gen_project.py``, so here it only has to render to something
 harmless.
 """
+import os
 import re
 
 from jinja2.ext import Extension
 
 KNOWN_TASKS = ('cls', 'det', 'seg')
+# The template's folder, for the pre-gen hook's scratch bake. Cookiecutter
+# passes the template to the hooks only as typed (``cookiecutter .``), which
+# a hook, run inside the new project, cannot resolve.
+TEMPLATE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 # Names whose usual OpenMMLab spelling the generic CamelCase split would break
 # (ConvNeXt -> conv_ne_xt).
@@ -76,3 +81,4 @@ class TemplateFilters(Extension):
             folder_name=folder_name,
             task_list=task_list,
             recorded_answers=recorded_answers)
+        environment.globals['template_dir'] = TEMPLATE_DIR

@@ -3,10 +3,13 @@
 Every path that belongs to one task is listed once, in ``TASK_PATHS``: a
 task that was not chosen disappears whole. The pre-gen hook has already
 validated the answers on their own; this hook refuses a backbone name that
-clashes with a name in the generated code, which only exists now.
+clashes with a name in the generated code, which only exists now. It runs
+first in the pre-gen hook's scratch bake, so that it refuses before the real
+bake writes anything.
 """
 import ast
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -58,6 +61,8 @@ FIRST_CONFIG = {
 TOOLBOX = {'cls': 'mmcls', 'det': 'mmdet', 'seg': 'mmseg'}
 # Where the project's Python code lives, besides sitecustomize.py.
 CODE_FOLDERS = ('configs', 'models', 'tests', 'tools')
+# Set by the pre-gen hook for its scratch bake.
+TRIAL_BAKE_VARIABLE = 'MMBACKBONE_TEMPLATE_TRIAL_BAKE'
 
 
 def remove(relative_path):
@@ -114,7 +119,12 @@ def module_binding_twice(name):
     the backbone's code, ``Path`` in the tests) would replace one of them.
     """
     for path in generated_modules():
-        tree = ast.parse(path.read_text(encoding='utf-8'))
+        try:
+            tree = ast.parse(path.read_text(encoding='utf-8'))
+        except (SyntaxError, UnicodeDecodeError, ValueError):
+            # Not a file of the template's, which all parse: a file of the
+            # user's in a folder baked over with -f.
+            continue
         bindings = [
             bound for node in ast.walk(tree) for bound in bound_names(node)
             if bound == name
@@ -156,7 +166,8 @@ def main():
             'as MyNet',
             file=sys.stderr)
         return 1
-    print(next_steps(tasks))
+    if not os.environ.get(TRIAL_BAKE_VARIABLE):
+        print(next_steps(tasks))
     return 0
 
 

@@ -4,12 +4,21 @@ Answers arrive through ``tojson`` so that quotes, backslashes or braces in
 them cannot change this code. A bad answer prints one line naming the bad
 value and what is allowed, and exits 1; cookiecutter then removes the
 half-created project folder.
+
+The answers are checked on their own first. Then the whole project is baked
+once into a scratch folder, hooks included, so that the post-gen hook's
+check of the backbone name against the generated code also refuses before
+anything is written: a bake over an existing project (``-f``) is left as it
+was.
 """
 import builtins
 import json
 import keyword
+import logging
+import os
 import re
 import sys
+import tempfile
 
 KNOWN_TASKS = ('cls', 'det', 'seg')
 BACKBONE_CODES = ('skeleton', 'convnext')
@@ -43,6 +52,8 @@ PROJECT_MODULES = ('layer_decay_optimizer_constructor', 'torch2_compat')
 # The generated code keeps OpenMMLab's 79-character lines for class names up
 # to this length (tests/test_bake.py lints bakes with the longest).
 MAX_NAME_LENGTH = 30
+# Set for the hooks of the scratch bake (the post-gen hook reads it too).
+TRIAL_BAKE_VARIABLE = 'MMBACKBONE_TEMPLATE_TRIAL_BAKE'
 
 ANSWERS = json.loads(r'''{{ {
     'backbone_name': cookiecutter.backbone_name,
@@ -51,6 +62,8 @@ ANSWERS = json.loads(r'''{{ {
     'tasks': cookiecutter.tasks,
     'project_slug': cookiecutter.project_slug,
 } | tojson }}''')
+CONTEXT = json.loads(r'''{{ cookiecutter | tojson }}''')
+TEMPLATE_DIR = json.loads(r'''{{ template_dir | tojson }}''')
 
 
 def check_backbone_name(name, module):
@@ -62,6 +75,10 @@ def check_backbone_name(name, module):
         return (f'backbone_name {name!r} has {len(name)} characters: use at '
                 f'most {MAX_NAME_LENGTH}, so that the generated code fits in '
                 '79-character lines')
+    if name.startswith('__') and not name.endswith('__'):
+        return (f'backbone_name {name!r} starts with __, which Python '
+                'mangles inside a class body, where the generated code uses '
+                'the name: choose a class name such as MyNet')
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         return (f'backbone_name {name!r} is a Python keyword: choose a class '
                 'name such as MyNet')
@@ -114,13 +131,44 @@ def check_tasks(tasks):
 
 
 def check_project_slug(slug):
+    # The slug is made from project_name unless given: say so, since the
+    # user may only have typed the name.
     if not re.fullmatch(r'[A-Za-z_][A-Za-z0-9_-]*', slug):
         return (f'project_slug {slug!r} is not a valid folder and package '
                 'name: use ASCII letters, digits, _ and -, starting with a '
-                'letter or _ (e.g. my_net_backbone)')
+                'letter or _ (e.g. my_net_backbone), as project_slug or in '
+                'the project_name it is made from')
     if keyword.iskeyword(slug.replace('-', '_')):
-        return f'project_slug {slug!r} is a Python keyword'
+        return (f'project_slug {slug!r} is a Python keyword, which cannot '
+                'name a package: give another project_slug (e.g. '
+                f'{slug}_backbone) or a project_name to make it from')
     return None
+
+
+def trial_bake():
+    """Bake the project into a scratch folder, with both hooks.
+
+    Returns:
+        bool: False if a hook of the scratch bake refused (it has printed
+        why); True otherwise.
+    """
+    from cookiecutter.exceptions import FailedHookException
+    from cookiecutter.generate import generate_files
+
+    sys.path.insert(0, TEMPLATE_DIR)  # for local_extensions
+    # A refusal is told once, by the failing hook and then the real bake's
+    # cookiecutter: not also by this one's log of the scratch bake's hook.
+    logging.getLogger('cookiecutter').setLevel(logging.CRITICAL + 1)
+    os.environ[TRIAL_BAKE_VARIABLE] = '1'
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            generate_files(
+                repo_dir=TEMPLATE_DIR,
+                context={'cookiecutter': CONTEXT},
+                output_dir=scratch)
+        except FailedHookException:
+            return False
+    return True
 
 
 def main():
@@ -134,8 +182,11 @@ def main():
     errors = [error for error in errors if error]
     for error in errors:
         print(f'ERROR: {error}', file=sys.stderr)
-    return 1 if errors else 0
+    if errors:
+        return 1
+    return 0 if trial_bake() else 1
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    # The answers of a scratch bake were checked by the hook that started it.
+    sys.exit(0 if os.environ.get(TRIAL_BAKE_VARIABLE) else main())

@@ -1,7 +1,8 @@
 """Bad answers fail in a hook with one clear line and leave nothing.
 
 The pre-gen hook checks each answer; the post-gen hook refuses a backbone
-name that the generated code already uses for something else.
+name that the generated code already uses for something else, first in the
+pre-gen hook's scratch bake, so that nothing is written then either.
 """
 from pathlib import Path
 
@@ -16,6 +17,8 @@ BAD_ANSWERS = [
     ({'backbone_name': 'My-Net'}, "backbone_name 'My-Net' is not a valid"),
     ({'backbone_name': 'Nét'}, "backbone_name 'Nét' is not a valid"),
     ({'backbone_name': 'class'}, "backbone_name 'class' is a Python keyword"),
+    ({'backbone_name': '__Net'}, "backbone_name '__Net' starts with __, "
+     'which Python mangles inside a class body'),
     ({'backbone_name': 'My"Net\\'}, 'backbone_name \'My"Net\\\\\' is not a'),
     ({'backbone_name': 'match'}, "backbone_name 'match' is a Python keyword"),
     ({'backbone_name': 'BaseBackbone'}, "backbone_name 'BaseBackbone' would "
@@ -60,7 +63,10 @@ BAD_ANSWERS = [
     ({'project_slug': '../escape'}, "project_slug '../escape' is not a"),
     ({'project_slug': 'a/b'}, "project_slug 'a/b' is not a valid folder"),
     ({'project_slug': '1project'}, "project_slug '1project' is not a"),
-    ({'project_slug': 'import'}, "project_slug 'import' is a Python keyword"),
+    ({'project_slug': 'import'}, "project_slug 'import' is a Python keyword, "
+     'which cannot name a package: give another project_slug (e.g. '
+     'import_backbone)'),
+    ({'project_name': 'For'}, "project_slug 'for' is a Python keyword"),
 ]
 
 
@@ -116,6 +122,7 @@ def test_quotes_and_jinja_text_stay_text(template_root, tmp_path):
     readme = (tmp_path / 'quote_back_not_jinja' / 'README.md').read_text()
     assert project.endswith('quote_back_not_jinja')
     assert 'Quote " \' \\ back{{ not_jinja }}' in readme
+    assert 'Author: Quote " \' \\ back{{ not_jinja }}.' in readme
 
 
 def test_refused_names_are_those_mmcls_registers(hook_constant):
@@ -159,3 +166,72 @@ def test_rebake_over_a_folder_with_a_virtualenv(template_root, tmp_path):
         output_dir=str(tmp_path))
     assert (Path(project) / 'models' / 'my_net.py').is_file()
     assert venv_module.is_file()
+
+
+def existing_project(template_root, output):
+    """A default bake in ``output``, with a file of the user's in it."""
+    project = Path(
+        cookiecutter(
+            str(template_root), no_input=True, output_dir=str(output)))
+    (project / 'configs' / 'det' / 'mine.py').write_text('x = 1\n')
+    return project
+
+
+def tree_state(folder):
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in folder.rglob('*') if path.is_file()
+    }
+
+
+@pytest.mark.parametrize('answers, relative_template', [
+    ({'backbone_name': 'Sequential', 'tasks': 'cls'}, False),
+    ({'backbone_name': 'Path', 'tasks': 'cls'}, False),
+    ({'backbone_name': 'Path', 'tasks': 'cls'}, True),
+    ({'backbone_name': 'ResNet'}, False),
+], ids=['models-clash', 'tests-clash', 'tests-clash-relative', 'pre-gen'])
+def test_refusal_over_an_existing_project_leaves_it_as_it_was(
+        answers, relative_template, template_root, tmp_path, capfd,
+        monkeypatch):
+    """With -f too: the name clashes are found in a scratch bake.
+
+    Also for a template given as a relative path (``cookiecutter .``), which
+    the hooks, run inside the new project, cannot resolve on their own.
+    """
+    project = existing_project(template_root, tmp_path)
+    before = tree_state(project)
+    template = str(template_root)
+    if relative_template:
+        monkeypatch.chdir(template_root)
+        template = '.'
+    capfd.readouterr()
+    with pytest.raises(FailedHookException):
+        cookiecutter(
+            template,
+            no_input=True,
+            overwrite_if_exists=True,
+            extra_context=dict(answers, project_slug=project.name),
+            output_dir=str(tmp_path))
+    errors = [
+        line for line in capfd.readouterr().err.splitlines()
+        if line.startswith('ERROR: ') and 'hook script' not in line
+    ]
+    assert len(errors) == 1, errors
+    assert f"backbone_name {answers['backbone_name']!r}" in errors[0]
+    assert tree_state(project) == before
+
+
+def test_rebake_over_a_project_with_a_file_that_does_not_parse(
+        template_root, tmp_path):
+    """The name check reads the template's code, not the user's drafts."""
+    project = existing_project(template_root, tmp_path)
+    (project / 'tests' / 'draft.py').write_text('def broken(:\n')
+    cookiecutter(
+        str(template_root),
+        no_input=True,
+        overwrite_if_exists=True,
+        extra_context={'backbone_name': 'MyNet',
+                       'project_slug': project.name},
+        output_dir=str(tmp_path))
+    assert (project / 'models' / 'my_net.py').is_file()
+    assert (project / 'tests' / 'draft.py').read_text() == 'def broken(:\n'
