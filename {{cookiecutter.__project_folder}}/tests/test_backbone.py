@@ -4,6 +4,8 @@ What configs, checkpoints and the layer-decay optimizer constructor rely on:
 presets and custom archs, outputs per ``out_indices``, freezing, norm eval,
 checkpointing, memory formats, stochastic depth and layer depths.
 """
+import doctest
+
 import pytest
 import torch
 from mmcls.models import build_backbone
@@ -451,3 +453,10 @@ def test_compiles_without_graph_breaks(gap):
     explanation = torch._dynamo.explain(model)(torch.randn(2, 3, 64, 64))
     assert explanation.graph_break_count == 0, explanation.break_reasons
     assert explanation.graph_count == 1
+
+
+def test_docstring_examples_show_what_they_print():
+    # A changed preset or output must not leave a stale example behind.
+    results = doctest.testmod(backbone_module, verbose=False)
+    assert results.attempted > 0
+    assert results.failed == 0, 'see the doctest report above'

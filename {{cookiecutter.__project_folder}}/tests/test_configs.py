@@ -404,26 +404,36 @@ DATASET_NAMES = {
 }
 
 
-def readme_recipes():
-    """The README's config table: ``(config path, recipe)`` per row."""
-    readme = (PROJECT_ROOT / 'README.md').read_text(encoding='utf-8')
-    return re.findall(r'^\| [a-z]+ \| `(configs/[^`]+)` \| (.+) \|$', readme,
+def readme_recipes(readme='README.md'):
+    """A README's config table: ``(config path, recipe)`` per row."""
+    text = (PROJECT_ROOT / readme).read_text(encoding='utf-8')
+    return re.findall(r'^\| [^|`]+ \| `(configs/[^`]+)` \| (.+) \|$', text,
                       re.M)
 
 
-def test_readme_lists_every_real_config():
-    real = [
-        str(config.relative_to(PROJECT_ROOT)) for config in all_configs()
-        if '_toy-' not in config.name
-    ]
-    assert sorted(config for config, _ in readme_recipes()) == sorted(real)
+@pytest.mark.parametrize('readme', ['README.md', 'README_zh-CN.md'])
+def test_readme_lists_every_real_config(readme):
+    real = {
+        str(config.relative_to(PROJECT_ROOT))
+        for config in all_configs() if '_toy-' not in config.name
+    }
+    listed = {config for config, _ in readme_recipes(readme)}
+    assert listed == real, (
+        f'the config table of {readme} ("Configs") lacks '
+        f'{sorted(real - listed)} and lists missing configs '
+        f'{sorted(listed - real)}; a row reads: | task | `configs/...py` | '
+        'model, dataset, <N> epochs or <N>k iterations, <G> GPUs x <B> |')
 
 
 @pytest.mark.parametrize(
     'config, recipe', readme_recipes(), ids=lambda value: Path(value).name)
 def test_readme_recipe_matches_the_config(config, recipe):
     cfg = load(PROJECT_ROOT / config)
-    gpus, batch = re.search(r'(\d+) GPUs? x (\d+)$', recipe).groups()
+    gpus_and_batch = re.search(r'(\d+) GPUs? x (\d+)$', recipe)
+    assert gpus_and_batch, (
+        f'the README recipe of {config} must end in "<G> GPUs x <B>" (GPUs '
+        f'and samples per GPU): {recipe!r}')
+    gpus, batch = gpus_and_batch.groups()
     assert cfg.data.samples_per_gpu == int(batch)
     # OpenMMLab's names spell the same as <gpus>x b<batch> (8xb2).
     named = re.search(r'_(\d+)xb(\d+)', config)
