@@ -174,10 +174,12 @@ def test_benchmark_prints_a_table_with_ratios():
     assert re.search(
         r'torch\.compile of {{ cookiecutter.backbone_name }}: '
         r'\d+ graph\(s\), 0 graph break\(s\)', out), out
-    table = out[out.index(' mode | dtype'):]
+    assert re.search(r'^ +mode \| +dtype \| +format \| +backend \|', out,
+                     re.MULTILINE), out
+    # Each row once: the progress lines go to stderr.
     rows = re.findall(
         r'^ *(train|infer) \| +fp32 \| +nchw \| +eager \| +([\d.]+) \| '
-        r'+([\d.]+) \| +([\d.]+) \(([\d.]+)-([\d.]+)\)$', table, re.MULTILINE)
+        r'+([\d.]+) \| +([\d.]+) \(([\d.]+)-([\d.]+)\)$', out, re.MULTILINE)
     assert [row[0] for row in rows] == ['train', 'infer'], out
     for _, ours, mmcls, ratio, low, high in rows:
         assert float(ours) > 0 and float(mmcls) > 0

@@ -19,6 +19,7 @@ import argparse
 import itertools
 import random
 import statistics
+import sys
 import time
 
 import torch
@@ -289,7 +290,9 @@ def main():
             ratio, low, high = speed_ratio(times['ours'], times[name])
             row.append(f'{ratio:.2f} ({low:.2f}-{high:.2f})')
         rows.append(row)
-        print(' | '.join(row), flush=True)
+        # Progress on stderr: a long run shows each row as it ends, and
+        # stdout holds the table alone.
+        print(' | '.join(row), file=sys.stderr, flush=True)
         if backend == 'compile':
             torch._dynamo.reset()
 
