@@ -459,4 +459,4 @@ def test_docstring_examples_show_what_they_print():
     # A changed preset or output must not leave a stale example behind.
     results = doctest.testmod(backbone_module, verbose=False)
     assert results.attempted > 0
-    assert results.failed == 0, 'see the doctest report above'
+    assert results.failed == 0, 'the doctest report: captured stdout below'

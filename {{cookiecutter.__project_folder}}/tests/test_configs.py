@@ -283,6 +283,29 @@ def test_backbone_loads_pretrained_or_keeps_its_own_init(config):
         expected = inspect.signature(
             type(backbone)).parameters['init_cfg'].default
     assert backbone.init_cfg == expected
+{%- if 'cls' in tasks %}
+
+
+@pytest.mark.parametrize('config', downstream_configs(), ids=lambda p: p.name)
+def test_readme_overrides_of_the_checkpoint_reach_the_backbone(config):
+    # The config builds ``init_cfg`` from ``pretrained`` when it is read, so
+    # the README's --cfg-options name ``init_cfg`` itself.
+    from mmcls.models import build_backbone
+    readme = (PROJECT_ROOT / 'README.md').read_text(encoding='utf-8')
+    for option in ('model.backbone.init_cfg.checkpoint=PATH',
+                   'model.backbone.init_cfg=None'):
+        assert option in ' '.join(readme.split())
+    too_late = load(config)
+    too_late.merge_from_dict({'pretrained': 'other.pth'})
+    assert too_late.model.backbone.init_cfg.checkpoint == load(
+        config).pretrained != 'other.pth'
+    cfg = load(config)
+    cfg.merge_from_dict({'model.backbone.init_cfg.checkpoint': 'other.pth'})
+    assert build_backbone(cfg.model.backbone).init_cfg == dict(
+        type='Pretrained', checkpoint='other.pth', prefix='backbone.')
+    cfg.merge_from_dict({'model.backbone.init_cfg': None})
+    assert build_backbone(cfg.model.backbone).init_cfg is None
+{%- endif %}
 {%- if cookiecutter.__backbone_source == 'convnext' %}
 
 
@@ -421,8 +444,8 @@ def test_readme_lists_every_real_config(readme):
     assert listed == real, (
         f'the config table of {readme} ("Configs") lacks '
         f'{sorted(real - listed)} and lists missing configs '
-        f'{sorted(listed - real)}; a row reads: | task | `configs/...py` | '
-        'model, dataset, <N> epochs or <N>k iterations, <G> GPUs x <B> |')
+        f'{sorted(listed - real)}: add or remove rows in the form of its '
+        'others (the recipe ends in "<G> GPUs x <B>")')
 
 
 @pytest.mark.parametrize(

@@ -714,3 +714,31 @@ def test_command_without_pythonpath_prints_the_readme_error(
         timeout=300)
     assert result.returncode != 0, result.output[-3000:]
     assert error in result.output, result.output[-3000:]
+
+
+#: What ``--launcher slurm`` ends with where Slurm or one of the options mim
+#: needs for it is missing, by what is missing: the README lists both.
+SLURM_ERRORS = [
+    ('srun', "FileNotFoundError: [Errno 2] No such file or directory: 'srun'"),
+    ('--partition', 'AssertionError: If launcher is slurm, gpus-per-node and '
+     'partition should not be None'),
+]
+
+
+@pytest.mark.parametrize('missing, error', SLURM_ERRORS)
+def test_slurm_command_without_slurm_prints_the_readme_error(
+        workspace, missing, error):
+    task = TASKS[0]
+    args = readme_command(task, 'train', 'slurm', smoke_config(task),
+                          str(workspace / 'work_dirs' / 'no_slurm'), None)
+    env = project_env()
+    if missing == 'srun':
+        env['PATH'] = str(Path(sys.executable).parent)
+    else:
+        del args[args.index(missing):args.index(missing) + 2]
+    result = run(mim_executable() + args, cwd=workspace, env=env, timeout=300)
+    assert result.returncode != 0, result.output[-3000:]
+    assert error in result.output, result.output[-3000:]
+    for readme in ('README.md', 'README_zh-CN.md'):
+        text = (PROJECT_ROOT / readme).read_text(encoding='utf-8')
+        assert error in ' '.join(text.split()), f'{readme} lacks {error!r}'

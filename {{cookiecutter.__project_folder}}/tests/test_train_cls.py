@@ -1,8 +1,10 @@
 """The README's classification commands train, test, resume and plot."""
 import re
+import subprocess
 from pathlib import Path
 
-from conftest import drawn_images, readme_commands
+from conftest import (PROJECT_ROOT, drawn_images, project_copy_env,
+                      readme_commands)
 
 #: Where the toy config reads its validation images (one folder per class).
 VAL_IMAGES = 'data/toy/imagenet/val'
@@ -22,6 +24,37 @@ def test_training_curve_plot(try_it):
     command = try_it.command('mim run mmcls analyze_logs')
     try_it.run('mim run mmcls analyze_logs')
     png = try_it.workspace / re.search(r'--out (\S+)', command)[1]
+    assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+def test_training_curve_plot_of_a_resumed_run(try_it):
+    # mmcls 0.25 takes the resumed log's first line (the run's metadata,
+    # which holds the resumed epoch) for an epoch without a loss; the README
+    # says so and plots a copy without that line.
+    try_it.stop_and_resume('mmcls', 'epoch_2.pth', 'epoch_3.pth')
+    work_dir = try_it.workspace / try_it.stopped_work_dir('mmcls')
+    resumed_log = sorted(work_dir.glob('*.log.json'))[-1]
+    png = work_dir / 'loss.png'
+    plot = re.sub(r'\S+\.log\.json', '{log}',
+                  try_it.command('mim run mmcls analyze_logs'))
+    plot = re.sub(r'--out \S+', f'--out {png}', plot)
+
+    upstream = subprocess.run(
+        ['bash', '-c', plot.format(log=resumed_log)],
+        cwd=try_it.workspace,
+        env=project_copy_env(try_it.workspace),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True)
+    error = 'does not contain metric loss in train mode'
+    assert upstream.returncode != 0 and error in upstream.stdout, (
+        'mmcls plots a resumed log now: drop the README note on it\n' +
+        upstream.stdout[-2000:])
+    assert error in (PROJECT_ROOT / 'README.md').read_text(encoding='utf-8')
+
+    copy = work_dir / 'resumed.log.json'
+    copy.write_text(''.join(resumed_log.read_text().splitlines(True)[1:]))
+    try_it.shell(plot.format(log=copy))
     assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
 
