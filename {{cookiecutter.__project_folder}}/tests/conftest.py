@@ -116,8 +116,8 @@ def project_copy_env(workspace):
     return dict(os.environ, PYTHONPATH=str(workspace), MPLBACKEND='Agg')
 
 
-def shell(command, workspace, timeout=900):
-    """Run ``command`` with bash in ``workspace``, as a user would; its output.
+def run_shell(command, workspace, timeout=900):
+    """Run ``command`` with bash in ``workspace``, as a user would.
 
     Args:
         command (str): A command line, quoted as in the README.
@@ -125,15 +125,25 @@ def shell(command, workspace, timeout=900):
         timeout (float): Seconds before the command is killed.
 
     Returns:
+        subprocess.CompletedProcess: Its ``returncode``, and its standard
+        output and error interleaved in ``stdout``.
+    """
+    return subprocess.run(['bash', '-c', command],
+                          cwd=workspace,
+                          env=project_copy_env(workspace),
+                          stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT,
+                          text=True,
+                          timeout=timeout)
+
+
+def shell(command, workspace, timeout=900):
+    """Run ``command`` as :func:`run_shell` does; it must succeed.
+
+    Returns:
         str: Its standard output and error, interleaved.
     """
-    run = subprocess.run(['bash', '-c', command],
-                         cwd=workspace,
-                         env=project_copy_env(workspace),
-                         stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT,
-                         text=True,
-                         timeout=timeout)
+    run = run_shell(command, workspace, timeout)
     assert run.returncode == 0, f'`{command}` failed:\n' + run.stdout[-5000:]
     return run.stdout
 

@@ -295,11 +295,10 @@ def test_readme_overrides_of_the_checkpoint_reach_the_backbone(config):
     for option in ('model.backbone.init_cfg.checkpoint=PATH',
                    'model.backbone.init_cfg=None'):
         assert option in ' '.join(readme.split())
-    too_late = load(config)
-    too_late.merge_from_dict({'pretrained': 'other.pth'})
-    assert too_late.model.backbone.init_cfg.checkpoint == load(
-        config).pretrained != 'other.pth'
     cfg = load(config)
+    pretrained = cfg.pretrained
+    cfg.merge_from_dict({'pretrained': 'other.pth'})  # too late
+    assert cfg.model.backbone.init_cfg.checkpoint == pretrained != 'other.pth'
     cfg.merge_from_dict({'model.backbone.init_cfg.checkpoint': 'other.pth'})
     assert build_backbone(cfg.model.backbone).init_cfg == dict(
         type='Pretrained', checkpoint='other.pth', prefix='backbone.')

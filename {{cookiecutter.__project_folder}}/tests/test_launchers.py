@@ -735,7 +735,8 @@ def test_slurm_command_without_slurm_prints_the_readme_error(
     if missing == 'srun':
         env['PATH'] = str(Path(sys.executable).parent)
     else:
-        del args[args.index(missing):args.index(missing) + 2]
+        option = args.index(missing)
+        del args[option:option + 2]  # the option and its value
     result = run(mim_executable() + args, cwd=workspace, env=env, timeout=300)
     assert result.returncode != 0, result.output[-3000:]
     assert error in result.output, result.output[-3000:]

@@ -1,13 +1,13 @@
 """The README's classification commands train, test, resume and plot."""
 import re
-import subprocess
 from pathlib import Path
 
-from conftest import (PROJECT_ROOT, drawn_images, project_copy_env,
-                      readme_commands)
+from conftest import PROJECT_ROOT, drawn_images, readme_commands, run_shell
 
 #: Where the toy config reads its validation images (one folder per class).
 VAL_IMAGES = 'data/toy/imagenet/val'
+#: The first bytes of every PNG file.
+PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 
 
 def test_digits_train_and_test(try_it):
@@ -24,7 +24,7 @@ def test_training_curve_plot(try_it):
     command = try_it.command('mim run mmcls analyze_logs')
     try_it.run('mim run mmcls analyze_logs')
     png = try_it.workspace / re.search(r'--out (\S+)', command)[1]
-    assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    assert png.read_bytes()[:8] == PNG_SIGNATURE
 
 
 def test_training_curve_plot_of_a_resumed_run(try_it):
@@ -39,13 +39,7 @@ def test_training_curve_plot_of_a_resumed_run(try_it):
                   try_it.command('mim run mmcls analyze_logs'))
     plot = re.sub(r'--out \S+', f'--out {png}', plot)
 
-    upstream = subprocess.run(
-        ['bash', '-c', plot.format(log=resumed_log)],
-        cwd=try_it.workspace,
-        env=project_copy_env(try_it.workspace),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True)
+    upstream = run_shell(plot.format(log=resumed_log), try_it.workspace)
     error = 'does not contain metric loss in train mode'
     assert upstream.returncode != 0 and error in upstream.stdout, (
         'mmcls plots a resumed log now: drop the README note on it\n' +
@@ -55,7 +49,7 @@ def test_training_curve_plot_of_a_resumed_run(try_it):
     copy = work_dir / 'resumed.log.json'
     copy.write_text(''.join(resumed_log.read_text().splitlines(True)[1:]))
     try_it.shell(plot.format(log=copy))
-    assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    assert png.read_bytes()[:8] == PNG_SIGNATURE
 
 
 def test_look_at_pipeline_and_predictions(try_it):
