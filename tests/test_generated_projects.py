@@ -1,14 +1,21 @@
-"""Baked projects pass their own test suites, training included.
+"""Baked projects pass their own tests and the stack checks, trainings too.
 
-Between them they train both backbones on every task, with and without the
+The stack checks (``tests/stack/``) are rendered with each bake's answers
+into the bake's ``tests/stack/`` and run in one pytest session with the
+project's own tests, so both share the toy trainings. Between them the
+three bakes train both backbones on every task, with and without the
 classification run that the det/seg toy configs start from.
 """
+import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
+import jinja2
 import pytest
 
+STACK_CHECKS = Path(__file__).resolve().parent / 'stack'
 PROJECTS = [
     pytest.param({}, id='ConvNeXt-cls,det,seg'),
     pytest.param({
@@ -24,16 +31,38 @@ PROJECTS = [
 ]
 
 
-@pytest.mark.parametrize('answers', PROJECTS)
-def test_project_passes_its_own_tests(cookies, answers):
-    result = cookies.bake(extra_context=answers)
-    assert result.exception is None, result.exception
-    run = subprocess.run(
+def add_stack_checks(project):
+    """Render ``tests/stack/`` with the project's answers into it.
+
+    Args:
+        project (Path): A baked project.
+
+    Returns:
+        Path: The folder the checks were written to.
+    """
+    answers = json.loads((project / '.cookiecutter.json').read_text())
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(STACK_CHECKS),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True)
+    target = project / 'tests' / 'stack'
+    target.mkdir()
+    for source in sorted(STACK_CHECKS.glob('*.py')):
+        text = environment.get_template(source.name).render(**answers)
+        (target / source.name).write_text(text, encoding='utf-8')
+    return target
+
+
+def run_pytest(project, *args):
+    return subprocess.run(
         [sys.executable, '-m', 'pytest', '-q', '-rs', '-p', 'no:cacheprovider',
-         '--durations=5', 'tests'],
-        cwd=result.project_path,
+         '--durations=10', *args],
+        cwd=project,
         capture_output=True,
         text=True)
+
+
+def assert_passed(run):
     summary = run.stdout.strip().splitlines()[-1]
     print(run.stdout[-3000:])
     assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-3000:]
@@ -42,3 +71,27 @@ def test_project_passes_its_own_tests(cookies, answers):
     # twins with one). A missing package must fail, not skip.
     skips = re.findall(r'^SKIPPED \[\d+\] \S+: (.*)$', run.stdout, re.M)
     assert all('GPU' in reason for reason in skips), skips
+
+
+@pytest.mark.parametrize('answers', PROJECTS)
+def test_project_passes_its_tests_and_the_stack_checks(cookies, answers):
+    result = cookies.bake(extra_context=answers)
+    assert result.exception is None, result.exception
+    project = Path(result.project_path)
+    stack = add_stack_checks(project)
+    lint = subprocess.run([sys.executable, '-m', 'flake8', str(stack)],
+                          cwd=project,
+                          capture_output=True,
+                          text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert_passed(run_pytest(project, 'tests'))
+
+
+def test_fast_tier_leaves_out_the_trainings(cookies):
+    # What the project's README calls its fast tier: no toy run starts.
+    project = Path(cookies.bake().project_path)
+    run = run_pytest(project, 'tests', '-m', 'not slow', '--collect-only')
+    assert run.returncode == 0, run.stdout[-3000:]
+    collected = re.findall(r'^tests/\S+', run.stdout, re.M)
+    assert collected and not any('test_train_' in item
+                                 for item in collected), collected

@@ -4,7 +4,6 @@ import copy
 
 import pytest
 import torch
-from conftest import param_groups_by_name
 from torch import nn
 
 from models import {{ cookiecutter.backbone_name }}
@@ -50,7 +49,8 @@ def trainable_names(model):
 {%- endif %}
 ])
 @pytest.mark.parametrize('decay_type', ['layer_wise', 'stage_wise'])
-def test_learning_rates_follow_layer_depth(toolbox, decay_type):
+def test_learning_rates_follow_layer_depth(toolbox, decay_type,
+                                           param_groups_by_name):
     build_optimizer = __import__(toolbox, fromlist=['build_optimizer'])
     build_optimizer = build_optimizer.build_optimizer
     model = BackboneWithHead()
@@ -81,7 +81,7 @@ def test_learning_rates_follow_layer_depth(toolbox, decay_type):
     assert groups[stem]['lr'] < groups['head.weight']['lr']
 
 
-def test_frozen_parameters_are_left_out():
+def test_frozen_parameters_are_left_out(param_groups_by_name):
     from mmcv.runner import build_optimizer
     model = BackboneWithHead(frozen_stages=1)
     model.train()

@@ -27,15 +27,15 @@ import sys
 import pytest
 {%- if 'det' in tasks or 'seg' in tasks %}
 import torch
-from conftest import (PROJECT_ROOT, assert_loaded_classification_checkpoint,
-                      copy_project, readme_code, shell, train_losses)
 from mmcv import Config
+from stack_helpers import (PROJECT_ROOT,
+                           assert_loaded_classification_checkpoint,
+                           docs_text, readme_code, shell, train_losses)
 {%- else %}
-from conftest import (PROJECT_ROOT, copy_project, readme_code, shell,
-                      train_losses)
+from stack_helpers import (PROJECT_ROOT, docs_text, readme_code, shell,
+                           train_losses)
 {%- endif %}
 
-README = PROJECT_ROOT / 'README.md'
 #: Images put into each split, as (train, val).
 SPLIT_SIZES = dict(cls=(8, 4), det=(4, 2), seg=(4, 2))
 TOOLBOXES = dict(cls='mmcls', det='mmdet', seg='mmseg')
@@ -99,10 +99,10 @@ def readme_cpu_command(task, tool):
     if found:
         return found[0]
     found = [
-        line for line in README.read_text(encoding='utf-8').splitlines()
+        line for line in docs_text().splitlines()
         if line.startswith(start) and '--launcher' not in line
     ]
-    assert len(found) == 1, f'README lines starting {start!r}: {found}'
+    assert len(found) == 1, f'docs lines starting {start!r}: {found}'
     return found[0]
 
 
@@ -309,7 +309,7 @@ class RealData:
 
 
 @pytest.fixture(scope='module')
-def real_data(tmp_path_factory):
+def real_data(tmp_path_factory, copy_project):
     workspace = tmp_path_factory.mktemp('real-data')
     copy_project(workspace)
     data = RealData(workspace)

@@ -20,7 +20,7 @@ from mmcv.cnn import get_model_complexity_info
 
 from models import {{ cookiecutter.backbone_name }}
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 UNITS = {'': 1, 'k': 1e3, 'K': 1e3, 'M': 1e6, 'G': 1e9}
 #: get_flops.py's two result lines, with the unit prefixes mmcv's
 #: ``params_to_string`` (k, M) and ``flops_to_string`` (K, M, G) print.
