@@ -29,8 +29,8 @@ import pytest
 import torch
 from mmcv import Config
 from stack_helpers import (PROJECT_ROOT,
-                           assert_loaded_classification_checkpoint,
-                           docs_text, readme_code, shell, train_losses)
+                           assert_loaded_classification_checkpoint, docs_text,
+                           readme_code, shell, train_losses)
 {%- else %}
 from stack_helpers import (PROJECT_ROOT, docs_text, readme_code, shell,
                            train_losses)
