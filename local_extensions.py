@@ -3,6 +3,9 @@
 The filters never raise: a bad answer is reported, with a clear message, by
 ``hooks/pre_gen_project.py``, so here it only has to render to something
 harmless.
+
+Both hooks also import this module, for what a bake writes
+(:func:`baked_files`) and which of it the answers keep (:func:`keeps`).
 """
 import os
 import re
@@ -10,10 +13,12 @@ import re
 from jinja2.ext import Extension
 
 KNOWN_TASKS = ('cls', 'det', 'seg')
-# The template's folder, for the pre-gen hook's scratch bake. Cookiecutter
-# passes the template to the hooks only as typed (``cookiecutter .``), which
-# a hook, run inside the new project, cannot resolve.
+# The template's folder, for the hooks. Cookiecutter passes the template to
+# the hooks only as typed (``cookiecutter .``), which a hook, run inside the
+# new project, cannot resolve.
 TEMPLATE_DIR = os.path.dirname(os.path.abspath(__file__))
+# The folder that cookiecutter renders into the project.
+PROJECT_TEMPLATE = '{{cookiecutter.__project_folder}}'
 
 # Names whose usual OpenMMLab spelling the generic CamelCase split would break
 # (ConvNeXt -> conv_ne_xt).
@@ -68,6 +73,53 @@ def recorded_answers(context):
         for key, value in dict(context).items()
         if key not in ('_output_dir', '_repo_dir')
     }
+
+
+def baked_files(template_dir, render):
+    """Where a bake writes each file of the template's project folder.
+
+    Cookiecutter writes every file of the folder, under its rendered name,
+    before the post-gen hook removes what the answers do not keep.
+
+    Args:
+        template_dir (str): The template's root folder.
+        render (callable): Renders a path that holds Jinja syntax with the
+            bake's context.
+
+    Returns:
+        dict: The written path (relative to the project, with ``/``) of each
+        file, mapped to its path in the project folder of the template, which
+        is also its name for cookiecutter's Jinja loader.
+    """
+    root = os.path.join(template_dir, PROJECT_TEMPLATE)
+    files = {}
+    for folder, _, names in os.walk(root):
+        for name in names:
+            source = os.path.relpath(os.path.join(folder, name), root)
+            source = source.replace(os.sep, '/')
+            files[render(source) if '{' in source else source] = source
+    return files
+
+
+def keeps(path, owned_paths, chosen):
+    """Whether a bake keeps a file it wrote.
+
+    Args:
+        path (str): The file, relative to the project, with ``/``.
+        owned_paths (dict): The post-gen hook's ``OWNED_PATHS``: for the
+            answers named in each key, the files (and folders, ending in
+            ``/``) that only they keep.
+        chosen (set): The bake's tasks and backbone source.
+
+    Returns:
+        bool: False if an entry of ``owned_paths`` holds ``path`` and none
+        of its answers is chosen.
+    """
+    for owners, paths in owned_paths.items():
+        for owned in paths:
+            if path == owned or owned.endswith('/') and path.startswith(owned):
+                return bool(set(owners.split()) & chosen)
+    return True
 
 
 class TemplateFilters(Extension):

@@ -1,137 +1,167 @@
 """Shape the generated project to the answers and print the next steps.
 
-Every path that belongs to one task is listed once, in ``TASK_PATHS``: a
-task that was not chosen disappears whole. The pre-gen hook has already
-validated the answers on their own; this hook refuses a backbone name that
-clashes with a name in the generated code, which only exists now. It runs
-first in the pre-gen hook's scratch bake, so that it refuses before the real
-bake writes anything.
+``OWNED_PATHS`` is the one table of what the answers own. Cookiecutter has
+written every file of the template; this hook removes the files of the
+paths that no chosen answer keeps, and only those: a bake over an existing
+project (``-f``) leaves the user's own files where they are. A folder left
+empty goes too. A folder that still holds files this bake did not write
+stays, and one line says so.
+
+The answers, and the backbone name against the generated code, were checked
+by the pre-gen hook before anything was written.
 """
-import ast
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
 ANSWERS = json.loads(r'''{{ {
     'tasks': cookiecutter.__tasks,
-    'backbone_name': cookiecutter.backbone_name,
     'backbone_source': cookiecutter.__backbone_source,
     'config_prefix': cookiecutter.__config_prefix,
     'toy_arch': cookiecutter.__toy_arch,
     'project_slug': cookiecutter.project_slug,
 } | tojson }}''')
+CONTEXT = json.loads(r'''{{ cookiecutter | tojson }}''')
+TEMPLATE_DIR = json.loads(r'''{{ template_dir | tojson }}''')
 
-TASK_PATHS = {
+# What the answers own. Each key names tasks or backbone sources (the
+# answers' ``__tasks`` and ``__backbone_source``); its paths are kept when
+# any of them is chosen. A path ending in / is a folder: every file that the
+# template has under it. Every other file of the template is kept by every
+# bake. The template's tests and README tree follow this table.
+OWNED_PATHS = {
     'cls': [
-        'configs/cls',
-        'data/imagenet',
-        'tools/toy_data/cls_imagenet_digits.py',
+        'configs/cls/',
+        'data/imagenet/',
         'tests/test_train_cls.py',
+        'tools/toy_data/cls_imagenet_digits.py',
     ],
     'det': [
-        'configs/det',
-        'data/coco',
-        'tools/toy_data/det_coco_shapes.py',
+        'configs/det/',
+        'data/coco/',
         'tests/test_train_det.py',
+        'tools/toy_data/det_coco_shapes.py',
     ],
     'seg': [
-        'configs/seg',
-        'data/ade',
-        'tools/toy_data/seg_ade_shapes.py',
+        'configs/seg/',
+        'data/ade/',
         'tests/test_train_seg.py',
+        'tools/toy_data/seg_ade_shapes.py',
+        'upstream_fixes/seg_repeat_dataset.py',
     ],
-}
-# Paths needed as long as any of the tasks is chosen.
-SHARED_PATHS = {
-    ('det', 'seg'): [
+    'det seg': [
         'models/layer_decay_optimizer_constructor.py',
         'tests/test_layer_decay_optimizer_constructor.py',
         'tools/toy_data/shapes.py',
     ],
+    'convnext': ['tests/test_convnext_parity.py'],
 }
-CONVNEXT_ONLY_PATHS = ['tests/test_convnext_parity.py']
-
 FIRST_CONFIG = {
     'cls': 'configs/cls/{prefix}-{arch}_toy-digits.py',
     'det': 'configs/det/mask-rcnn_{prefix}-{arch}_fpn_toy-shapes.py',
     'seg': 'configs/seg/upernet_{prefix}-{arch}_toy-shapes.py',
 }
 TOOLBOX = {'cls': 'mmcls', 'det': 'mmdet', 'seg': 'mmseg'}
-# Where the project's Python code lives, besides sitecustomize.py.
-CODE_FOLDERS = ('configs', 'models', 'tests', 'tools')
-# Set by the pre-gen hook for its scratch bake.
-TRIAL_BAKE_VARIABLE = 'MMBACKBONE_TEMPLATE_TRIAL_BAKE'
+# Files of the user's named in the line about kept folders; the rest are
+# counted.
+KEPT_FILES_SHOWN = 3
 
 
-def remove(relative_path):
-    path = Path(relative_path)
-    if path.is_dir():
-        shutil.rmtree(path)
-    elif path.exists():
-        path.unlink()
+def template_dir():
+    """The template's folder, from the context where it says so."""
+    repo_dir = CONTEXT.get('_repo_dir', '')
+    # Relative to where cookiecutter runs, not to this hook; a template
+    # given as a relative path is where local_extensions.py says.
+    if os.path.isabs(repo_dir) and os.path.isdir(repo_dir):
+        return repo_dir
+    return TEMPLATE_DIR
 
 
-def unwanted_paths(tasks, backbone_source):
-    for task, paths in TASK_PATHS.items():
-        if task not in tasks:
-            yield from paths
-    for users, paths in SHARED_PATHS.items():
-        if not set(users) & set(tasks):
-            yield from paths
-    if backbone_source != 'convnext':
-        yield from CONVNEXT_ONLY_PATHS
+def unwanted_paths(chosen):
+    """The entries of ``OWNED_PATHS`` that no chosen answer keeps."""
+    return [
+        path for owners, paths in OWNED_PATHS.items()
+        if not set(owners.split()) & chosen for path in paths
+    ]
 
 
-def bound_names(node):
-    """The names that an AST node binds in its scope."""
-    if isinstance(node, (ast.Import, ast.ImportFrom)):
-        for alias in node.names:
-            yield alias.asname or alias.name.split('.')[0]
-    elif isinstance(node,
-                    (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-        yield node.name
-    elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-        yield node.id
-    elif isinstance(node, ast.arg):
-        yield node.arg
-    elif isinstance(node, ast.ExceptHandler) and node.name:
-        yield node.name
+def unwanted_files(chosen):
+    """The files this bake wrote that its answers do not keep."""
+    # Imported here, not at the top: a bake that keeps every path does not
+    # walk the template.
+    import jinja2
+
+    directory = template_dir()
+    if directory not in sys.path:  # for local_extensions
+        sys.path.insert(0, directory)
+    from local_extensions import baked_files, keeps
+
+    # File names hold only the context's names: a plain strict environment
+    # renders them as cookiecutter does, without loading its extensions.
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined)
+
+    def render(text):
+        return environment.from_string(text).render(cookiecutter=CONTEXT)
+
+    return sorted(path for path in baked_files(directory, render)
+                  if not keeps(path, OWNED_PATHS, chosen))
 
 
-def generated_modules():
-    """The Python files of the project's code, as the template lays it out.
+def remove(files, folders):
+    """Remove this bake's ``files`` and the folders they leave empty.
 
-    Only these: a bake over an existing folder (``-f``) may find a virtual
-    environment or other files of the user's there.
+    Args:
+        files (list[str]): Files this bake wrote, relative to the project.
+        folders (list[Path]): The unwanted folders that hold them.
+
+    Returns:
+        dict: Each of ``folders`` that stays because it holds other files,
+        mapped to those files.
     """
-    yield from sorted(Path('.').glob('*.py'))
-    for folder in CODE_FOLDERS:
-        yield from sorted(Path(folder).rglob('*.py'))
+    emptied = set()
+    for file in map(Path, files):
+        if file.is_file() or file.is_symlink():
+            file.unlink()
+        emptied.update(file.parents[:-1])
+    # A folder that is a link (data/coco to a data set kept elsewhere, as
+    # OpenMMLab suggests) is the user's: nothing in it is emptied.
+    own_folders = [folder for folder in folders if not folder.is_symlink()]
+    for folder in own_folders:
+        emptied.update(Path(root) for root, _, _ in os.walk(folder))
+    # Deepest first, so that a folder's empty subfolders are gone by then.
+    for folder in sorted(emptied, key=lambda f: len(f.parts), reverse=True):
+        if folder.is_dir() and not folder.is_symlink() and not any(
+                folder.iterdir()):
+            folder.rmdir()
+    kept = {}
+    for folder in folders:
+        if folder.is_symlink():
+            kept[folder] = [folder.as_posix()]
+        elif folder.is_dir():
+            # Links to folders count as files: their contents are elsewhere.
+            kept[folder] = sorted(
+                (Path(root) / name).as_posix()
+                for root, subfolders, names in os.walk(folder)
+                for name in names + [
+                    subfolder for subfolder in subfolders
+                    if (Path(root) / subfolder).is_symlink()
+                ])
+    return kept
 
 
-def module_binding_twice(name):
-    """The first generated module that binds ``name`` more than once.
-
-    The backbone's class is defined once and imported once by each module
-    that uses it; any other binding of its name (mmcv's ``Sequential`` in
-    the backbone's code, ``Path`` in the tests) would replace one of them.
-    """
-    for path in generated_modules():
-        try:
-            tree = ast.parse(path.read_text(encoding='utf-8'))
-        except (SyntaxError, UnicodeDecodeError, ValueError):
-            # Not a file of the template's, which all parse: a file of the
-            # user's in a folder baked over with -f.
-            continue
-        bindings = [
-            bound for node in ast.walk(tree) for bound in bound_names(node)
-            if bound == name
-        ]
-        if len(bindings) > 1:
-            return path
-    return None
+def kept_line(kept):
+    """One line on the owned folders that stay, and why."""
+    folders = [f'{folder.as_posix()}/' for folder in kept]
+    if len(folders) > 1:
+        folders = [', '.join(folders[:-1]), folders[-1]]
+    files = [file for names in kept.values() for file in names]
+    shown = ', '.join(files[:KEPT_FILES_SHOWN])
+    if len(files) > KEPT_FILES_SHOWN:
+        shown += f' and {len(files) - KEPT_FILES_SHOWN} more'
+    they = 'it holds' if len(kept) == 1 else 'they hold'
+    return (f'Kept {" and ".join(folders)}: {they} files this bake did not '
+            f'write ({shown})')
 
 
 def next_steps(tasks):
@@ -156,18 +186,15 @@ def next_steps(tasks):
 
 def main():
     tasks = ANSWERS['tasks'].split(',')
-    for path in unwanted_paths(tasks, ANSWERS['backbone_source']):
-        remove(path)
-    clash = module_binding_twice(ANSWERS['backbone_name'])
-    if clash:
-        print(
-            f"ERROR: backbone_name {ANSWERS['backbone_name']!r} is already a "
-            f'name in the generated {clash}: choose another class name such '
-            'as MyNet',
-            file=sys.stderr)
-        return 1
-    if not os.environ.get(TRIAL_BAKE_VARIABLE):
-        print(next_steps(tasks))
+    chosen = set(tasks) | {ANSWERS['backbone_source']}
+    unwanted = unwanted_paths(chosen)
+    if unwanted:
+        kept = remove(
+            unwanted_files(chosen),
+            [Path(path) for path in unwanted if path.endswith('/')])
+        if kept:
+            print(kept_line(kept))
+    print(next_steps(tasks))
     return 0
 
 

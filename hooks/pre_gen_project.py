@@ -3,22 +3,21 @@
 Answers arrive through ``tojson`` so that quotes, backslashes or braces in
 them cannot change this code. A bad answer prints one line naming the bad
 value and what is allowed, and exits 1; cookiecutter then removes the
-half-created project folder.
+half-created project folder, and a bake over an existing project (``-f``)
+leaves it as it was.
 
-The answers are checked on their own first. Then the whole project is baked
-once into a scratch folder, hooks included, so that the post-gen hook's
-check of the backbone name against the generated code also refuses before
-anything is written: a bake over an existing project (``-f``) is left as it
-was.
+The answers are checked on their own first. Then the backbone name is
+checked against the project's Python code, which this hook renders in
+memory, as the bake will write it: a class name that the code already binds
+would replace that binding.
 """
+import ast
 import builtins
 import json
 import keyword
-import logging
 import os
 import re
 import sys
-import tempfile
 
 KNOWN_TASKS = ('cls', 'det', 'seg')
 BACKBONE_CODES = ('skeleton', 'convnext')
@@ -47,13 +46,11 @@ REPLACEABLE_MMCLS_MODELS = ('ConvNeXt', )
 # (tests/test_bad_answers.py compares them with the template) and the
 # models/<task>/ packages its README suggests for a task's own neck, head or
 # loss. A class name that clashes with a name in the generated code is found
-# by the post-gen hook, which reads that code.
-PROJECT_MODULES = ('layer_decay_optimizer_constructor', 'torch2_compat')
+# by reading that code (name_clash).
+PROJECT_MODULES = ('layer_decay_optimizer_constructor', )
 # The generated code keeps OpenMMLab's 79-character lines for class names up
 # to this length (tests/test_bake.py lints bakes with the longest).
 MAX_NAME_LENGTH = 30
-# Set for the hooks of the scratch bake (the post-gen hook reads it too).
-TRIAL_BAKE_VARIABLE = 'MMBACKBONE_TEMPLATE_TRIAL_BAKE'
 
 ANSWERS = json.loads(r'''{{ {
     'backbone_name': cookiecutter.backbone_name,
@@ -145,30 +142,114 @@ def check_project_slug(slug):
     return None
 
 
-def trial_bake():
-    """Bake the project into a scratch folder, with both hooks.
+def template_dir():
+    """The template's folder, from the context where it says so."""
+    repo_dir = CONTEXT.get('_repo_dir', '')
+    # Relative to where cookiecutter runs, not to this hook; a template
+    # given as a relative path is where local_extensions.py says.
+    if os.path.isabs(repo_dir) and os.path.isdir(repo_dir):
+        return repo_dir
+    return TEMPLATE_DIR
 
-    Returns:
-        bool: False if a hook of the scratch bake refused (it has printed
-        why); True otherwise.
+
+def owned_paths(directory):
+    """The post-gen hook's table of what the answers own, read as data."""
+    hook = os.path.join(directory, 'hooks', 'post_gen_project.py')
+    with open(hook, encoding='utf-8') as file:
+        tree = ast.parse(file.read())
+    return next(
+        ast.literal_eval(node.value) for node in tree.body
+        if isinstance(node, ast.Assign)
+        and getattr(node.targets[0], 'id', None) == 'OWNED_PATHS')
+
+
+def bound_names(node):
+    """The names that an AST node binds in its scope."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        for alias in node.names:
+            yield alias.asname or alias.name.split('.')[0]
+    elif isinstance(node,
+                    (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+        yield node.name
+    elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+        yield node.id
+    elif isinstance(node, ast.arg):
+        yield node.arg
+    elif isinstance(node, ast.ExceptHandler) and node.name:
+        yield node.name
+
+
+def python_sources():
+    """The Python files the bake will keep, rendered as it will write them.
+
+    Rendered with cookiecutter's own Jinja environment, its extensions and
+    loader, and the bake's context; a file without Jinja syntax renders to
+    itself and is read as it is.
+
+    Yields:
+        tuple[str, str]: The file's path in the project and its text.
     """
-    from cookiecutter.exceptions import FailedHookException
-    from cookiecutter.generate import generate_files
+    from cookiecutter.environment import StrictEnvironment
+    from jinja2 import FileSystemLoader
 
-    sys.path.insert(0, TEMPLATE_DIR)  # for local_extensions
-    # A refusal is told once, by the failing hook and then the real bake's
-    # cookiecutter: not also by this one's log of the scratch bake's hook.
-    logging.getLogger('cookiecutter').setLevel(logging.CRITICAL + 1)
-    os.environ[TRIAL_BAKE_VARIABLE] = '1'
-    with tempfile.TemporaryDirectory() as scratch:
-        try:
-            generate_files(
-                repo_dir=TEMPLATE_DIR,
-                context={'cookiecutter': CONTEXT},
-                output_dir=scratch)
-        except FailedHookException:
-            return False
-    return True
+    directory = template_dir()
+    if directory not in sys.path:  # for local_extensions
+        sys.path.insert(0, directory)
+    from local_extensions import PROJECT_TEMPLATE, baked_files, keeps
+
+    environment = StrictEnvironment(
+        context={'cookiecutter': CONTEXT},
+        keep_trailing_newline=True,
+        **CONTEXT.get('_jinja2_env_vars', {}))
+    root = os.path.join(directory, PROJECT_TEMPLATE)
+    environment.loader = FileSystemLoader(
+        [root, os.path.join(directory, 'templates')])
+    syntax = [
+        start for start in (environment.block_start_string,
+                            environment.variable_start_string,
+                            environment.comment_start_string,
+                            environment.line_statement_prefix,
+                            environment.line_comment_prefix) if start
+    ]
+
+    def render(text):
+        return environment.from_string(text).render(cookiecutter=CONTEXT)
+
+    chosen = set(CONTEXT['__tasks'].split(',')) | {
+        CONTEXT['__backbone_source']
+    }
+    table = owned_paths(directory)
+    for path, source in sorted(baked_files(directory, render).items()):
+        if not path.endswith('.py') or not keeps(path, table, chosen):
+            continue
+        with open(os.path.join(root, source), encoding='utf-8') as file:
+            text = file.read()
+        if any(start in text for start in syntax):
+            text = environment.get_template(source).render(
+                cookiecutter=CONTEXT)
+        yield path, text
+
+
+def name_clash(name):
+    """The first generated module that binds ``name`` more than once.
+
+    The backbone's class is defined once and imported once by each module
+    that uses it; any other binding of its name (mmcv's ``Sequential`` in
+    the backbone's code, a test's helper class in the tests) would replace
+    one of them.
+    """
+    word = re.compile(rf'\b{re.escape(name)}\b')
+    for path, text in python_sources():
+        # Two bindings need two mentions; most files have fewer.
+        if len(word.findall(text)) < 2:
+            continue
+        bindings = [
+            bound for node in ast.walk(ast.parse(text))
+            for bound in bound_names(node) if bound == name
+        ]
+        if len(bindings) > 1:
+            return path
+    return None
 
 
 def main():
@@ -184,9 +265,16 @@ def main():
         print(f'ERROR: {error}', file=sys.stderr)
     if errors:
         return 1
-    return 0 if trial_bake() else 1
+    clash = name_clash(ANSWERS['backbone_name'])
+    if clash:
+        print(
+            f"ERROR: backbone_name {ANSWERS['backbone_name']!r} is already a "
+            f'name in the generated {clash}: choose another class name such '
+            'as MyNet',
+            file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == '__main__':
-    # The answers of a scratch bake were checked by the hook that started it.
-    sys.exit(0 if os.environ.get(TRIAL_BAKE_VARIABLE) else main())
+    sys.exit(main())

@@ -1,4 +1,6 @@
 import ast
+import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,35 @@ def hook_constant():
                 node.targets[0], ast.Name) and node.targets[0].id == name)
 
     return read
+
+
+@pytest.fixture
+def rendered_hook(tmp_path, monkeypatch):
+    """A hook rendered as cookiecutter renders it for a baked project.
+
+    Returns a function of the hook's name and the baked project that returns
+    the rendered hook imported as a module (its ``main`` is not run).
+    """
+    from cookiecutter.environment import StrictEnvironment
+
+    # For local_extensions, as cookiecutter finds it.
+    monkeypatch.syspath_prepend(str(TEMPLATE_ROOT))
+
+    def load(hook, project):
+        context = json.loads((project / '.cookiecutter.json').read_text())
+        context['cookiecutter']['_repo_dir'] = str(TEMPLATE_ROOT)
+        environment = StrictEnvironment(
+            context=context, keep_trailing_newline=True)
+        source = (TEMPLATE_ROOT / 'hooks' / f'{hook}.py').read_text()
+        script = tmp_path / f'{hook}_{project.name}.py'
+        script.write_text(environment.from_string(source).render(**context))
+        spec = importlib.util.spec_from_file_location(script.stem, script)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
+
 
 # The stack checks are templates, rendered into baked projects and run there
 # (tests/test_generated_projects.py).

@@ -1,8 +1,8 @@
 """Bad answers fail in a hook with one clear line and leave nothing.
 
-The pre-gen hook checks each answer; the post-gen hook refuses a backbone
-name that the generated code already uses for something else, first in the
-pre-gen hook's scratch bake, so that nothing is written then either.
+The pre-gen hook checks each answer, and then the backbone name against the
+project's Python code, which it renders in memory: a name that the code
+already uses for something else is refused before anything is written too.
 """
 from pathlib import Path
 
@@ -27,9 +27,6 @@ BAD_ANSWERS = [
      'of mmcls and would replace it'),
     ({'backbone_name': 'LinearClsHead'}, "backbone_name 'LinearClsHead' is "
      'already a model of mmcls'),
-    ({'backbone_name': 'Torch2Compat'}, "backbone_name 'Torch2Compat' would "
-     "be written to models/torch2_compat.py and overwrite the project's own "
-     'module'),
     ({'backbone_name': 'LayerDecayOptimizerConstructor'},
      "would be written to models/layer_decay_optimizer_constructor.py and "
      "overwrite the project's own module"),
@@ -46,8 +43,9 @@ BAD_ANSWERS = [
     ({'backbone_name': 'LayerNorm2d', 'backbone_code': 'convnext'},
      "backbone_name 'LayerNorm2d' is already a name in the generated "
      'models/layer_norm2d.py'),
-    ({'backbone_name': 'Path'}, "backbone_name 'Path' is already a name in "
-     'the generated tests/'),
+    ({'backbone_name': 'BackboneWithHead', 'tasks': 'seg'}, "backbone_name "
+     "'BackboneWithHead' is already a name in the generated "
+     'tests/test_layer_decay_optimizer_constructor.py'),
     ({'backbone_name': 'MMClsConvNeXt', 'backbone_code': 'convnext'},
      "backbone_name 'MMClsConvNeXt' is already a name in the generated "
      'tests/test_convnext_parity.py'),
@@ -186,14 +184,14 @@ def tree_state(folder):
 
 @pytest.mark.parametrize('answers, relative_template', [
     ({'backbone_name': 'Sequential', 'tasks': 'cls'}, False),
-    ({'backbone_name': 'Path', 'tasks': 'cls'}, False),
-    ({'backbone_name': 'Path', 'tasks': 'cls'}, True),
+    ({'backbone_name': 'BackboneWithHead', 'tasks': 'det'}, False),
+    ({'backbone_name': 'BackboneWithHead', 'tasks': 'det'}, True),
     ({'backbone_name': 'ResNet'}, False),
 ], ids=['models-clash', 'tests-clash', 'tests-clash-relative', 'pre-gen'])
 def test_refusal_over_an_existing_project_leaves_it_as_it_was(
         answers, relative_template, template_root, tmp_path, capfd,
         monkeypatch):
-    """With -f too: the name clashes are found in a scratch bake.
+    """With -f too: the name clashes are found before anything is written.
 
     Also for a template given as a relative path (``cookiecutter .``), which
     the hooks, run inside the new project, cannot resolve on their own.

@@ -1,14 +1,19 @@
 """Bake every supported combination of answers and check the result."""
 import itertools
+import json
 import os
 import py_compile
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import jinja2
 import pytest
 import yaml
+
+TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 
 TASKS = ('cls', 'det', 'seg')
 TASK_SUBSETS = [
@@ -34,95 +39,37 @@ KEPT_BRACES = re.compile(r'\{\{\s*_base_\.\w+\s*\}\}|\$\{\{[^{}]*\}\}')
 UNRENDERED = re.compile(r'\{\{|\}\}|\{%|%\}|\{#|#\}')
 
 
-def expected_files(tasks, module, prefix, convnext):
-    toy = prefix + ('-atto' if convnext else '-tiny')
-    files = {
-        '.cookiecutter.json',
-        '.github/workflows/ci.yml',
-        '.gitignore',
-        '.yapfignore',
-        '.pre-commit-config.yaml',
-        'README.md',
-        'README_zh-CN.md',
-        'data/README.md',
-        'models/__init__.py',
-        f'models/{module}.py',
-        'models/torch2_compat.py',
-        'requirements/openmmlab1x.txt',
-        'requirements/tests.txt',
-        'setup.cfg',
-        'sitecustomize.py',
-        'tests/conftest.py',
-        'tests/test_backbone.py',
-        'tests/test_configs.py',
-        'tests/test_launchers.py',
-        'tests/test_real_configs.py',
-        'tests/test_toy_data.py',
-        'tests/test_tools.py',
-        'tests/test_torch2_compat.py',
-        'tools/benchmark.py',
-        'tools/get_flops.py',
-        'tools/install.sh',
-        'tools/make_toy_data.py',
-        'tools/toy_data/__init__.py',
+def owners(path, owned_paths):
+    """The answers that own ``path`` in the post-gen hook's table, if any."""
+    for key, paths in owned_paths.items():
+        for owned in paths:
+            if path == owned or owned.endswith('/') and path.startswith(owned):
+                return set(key.split())
+    return None
+
+
+def expected_files(project, owned_paths):
+    """The files a bake should hold: the template's, less the unchosen.
+
+    Every file of the template's project folder, under its rendered name,
+    except those that the post-gen hook's table gives to answers that the
+    bake did not choose.
+    """
+    answers = json.loads((project / '.cookiecutter.json').read_text())
+    context = answers['cookiecutter']
+    chosen = set(context['__tasks'].split(',')) | {
+        context['__backbone_source']
     }
-    if convnext:
-        files.add('tests/test_convnext_parity.py')
-    if 'det' in tasks or 'seg' in tasks:
-        files |= {
-            'models/layer_decay_optimizer_constructor.py',
-            'tests/test_layer_decay_optimizer_constructor.py',
-            'tools/toy_data/shapes.py',
-        }
-    if 'cls' in tasks:
-        files |= {
-            'configs/cls/_base_/datasets/imagenet_bs64_224.py',
-            'configs/cls/_base_/datasets/pipelines/rand_aug.py',
-            'configs/cls/_base_/default_runtime.py',
-            f'configs/cls/_base_/models/{prefix}-tiny.py',
-            'configs/cls/_base_/schedules/imagenet_bs1024_adamw.py',
-            f'configs/cls/{prefix}-tiny_1xb32_in1k.py',
-            f'configs/cls/{prefix}-tiny_8xb128_in1k.py',
-            f'configs/cls/{toy}_toy-digits.py',
-            'data/imagenet/README.md',
-            'data/imagenet/meta/.gitkeep',
-            'data/imagenet/train/.gitkeep',
-            'data/imagenet/val/.gitkeep',
-            'tests/test_train_cls.py',
-            'tools/toy_data/cls_imagenet_digits.py',
-        }
-    if 'det' in tasks:
-        files |= {
-            'configs/det/_base_/datasets/coco_instance.py',
-            'configs/det/_base_/default_runtime.py',
-            'configs/det/_base_/models/mask-rcnn_fpn.py',
-            'configs/det/_base_/schedules/schedule_1x.py',
-            f'configs/det/mask-rcnn_{prefix}-tiny_fpn_fp16_ms-crop_3x_coco.py',
-            f'configs/det/mask-rcnn_{toy}_fpn_toy-shapes.py',
-            'data/coco/README.md',
-            'data/coco/annotations/.gitkeep',
-            'data/coco/train2017/.gitkeep',
-            'data/coco/val2017/.gitkeep',
-            'tests/test_train_det.py',
-            'tools/toy_data/det_coco_shapes.py',
-        }
-    if 'seg' in tasks:
-        files |= {
-            'configs/seg/_base_/datasets/ade20k.py',
-            'configs/seg/_base_/default_runtime.py',
-            'configs/seg/_base_/models/upernet.py',
-            'configs/seg/_base_/schedules/schedule_160k.py',
-            f'configs/seg/upernet_{prefix}-tiny_fp16_8xb2-160k_'
-            'ade20k-512x512.py',
-            f'configs/seg/upernet_{toy}_toy-shapes.py',
-            'data/ade/README.md',
-            'data/ade/ADEChallengeData2016/annotations/training/.gitkeep',
-            'data/ade/ADEChallengeData2016/annotations/validation/.gitkeep',
-            'data/ade/ADEChallengeData2016/images/training/.gitkeep',
-            'data/ade/ADEChallengeData2016/images/validation/.gitkeep',
-            'tests/test_train_seg.py',
-            'tools/toy_data/seg_ade_shapes.py',
-        }
+    names = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    folder = TEMPLATE_ROOT / '{{cookiecutter.__project_folder}}'
+    files = set()
+    for path in folder.rglob('*'):
+        if path.is_file():
+            name = path.relative_to(folder).as_posix()
+            name = names.from_string(name).render(cookiecutter=context)
+            owner = owners(name, owned_paths)
+            if owner is None or owner & chosen:
+                files.add(name)
     return files
 
 
@@ -146,11 +93,36 @@ def baked(request, cookies):
     return result.project_path, tasks.split(','), backbone, module
 
 
-def test_files_are_exactly_the_chosen_ones(baked):
+@pytest.fixture
+def owned_paths(hook_constant):
+    return hook_constant('post_gen_project', 'OWNED_PATHS')
+
+
+def test_files_are_exactly_the_chosen_ones(baked, owned_paths):
     project, tasks, backbone, module = baked
-    prefix = module.replace('_', '-')
-    expected = expected_files(tasks, module, prefix, backbone == 'ConvNeXt')
-    assert project_files(project) == expected
+    context = json.loads(
+        (project / '.cookiecutter.json').read_text())['cookiecutter']
+    assert context['__tasks'].split(',') == tasks
+    assert context['__backbone_module'] == module
+    source = 'convnext' if backbone == 'ConvNeXt' else 'skeleton'
+    assert context['__backbone_source'] == source
+    assert project_files(project) == expected_files(project, owned_paths)
+
+
+def test_owned_paths_are_template_paths(template_root, owned_paths):
+    """Each entry of the table names files of the template: no stale one."""
+    folder = template_root / '{{cookiecutter.__project_folder}}'
+    files = [
+        path.relative_to(folder).as_posix() for path in folder.rglob('*')
+        if path.is_file()
+    ]
+    for key, paths in owned_paths.items():
+        assert set(key.split()) <= set(TASKS) | {'convnext', 'skeleton'}
+        for owned in paths:
+            if owned.endswith('/'):
+                assert any(file.startswith(owned) for file in files), owned
+            else:
+                assert owned in files, owned
 
 
 def test_nothing_of_an_unchosen_task(baked):
@@ -256,7 +228,9 @@ LONGEST_NAMES = [
 
 
 @pytest.mark.parametrize(
-    'name, backbone_code, tasks', LONGEST_NAMES, ids='-'.join)
+    'name, backbone_code, tasks',
+    LONGEST_NAMES,
+    ids=['-'.join(case) for case in LONGEST_NAMES])
 def test_longest_names_lint_clean_and_configs_run(cookies, hook_constant,
                                                   name, backbone_code, tasks):
     assert len(name) == hook_constant('pre_gen_project', 'MAX_NAME_LENGTH')
@@ -277,14 +251,19 @@ def test_python_files_compile(baked):
         py_compile.compile(str(path), doraise=True)
 
 
-def test_name_check_reads_every_python_file(baked, hook_constant):
-    """The post-gen hook's name check reads the folders that hold code."""
+def test_name_check_reads_every_python_file(baked, rendered_hook):
+    """The pre-gen hook's name check reads the bake's Python files as baked.
+
+    It renders them in memory before the bake: each of them, and each as
+    the bake writes it.
+    """
     project = baked[0]
-    code_folders = hook_constant('post_gen_project', 'CODE_FOLDERS')
-    for path in project.rglob('*.py'):
-        relative = path.relative_to(project)
-        assert len(relative.parts) == 1 or relative.parts[0] in code_folders, (
-            f'{relative} is outside the folders the post-gen hook reads')
+    hook = rendered_hook('pre_gen_project', project)
+    sources = dict(hook.python_sources())
+    assert sorted(sources) == sorted(
+        path for path in project_files(project) if path.endswith('.py'))
+    for path, text in sources.items():
+        assert text == (project / path).read_text(encoding='utf-8'), path
 
 
 def test_configs_build_and_run(baked):
@@ -323,14 +302,18 @@ def test_next_steps_are_the_readme_commands(template_root, tmp_path, capfd,
 
 
 @pytest.mark.parametrize('spelling', ['Seg, CLS cls', 'seg cls', ' cls ,seg,'])
-def test_task_spellings(cookies, spelling):
+def test_task_spellings(cookies, owned_paths, spelling):
     result = cookies.bake(extra_context={'tasks': spelling})
     assert result.exception is None, result.exception
-    assert project_files(result.project_path) == expected_files(
-        ['cls', 'seg'], 'convnext', 'convnext', convnext=True)
+    project = result.project_path
+    assert json.loads((project / '.cookiecutter.json').read_text())[
+        'cookiecutter']['__tasks'] == 'cls,seg'
+    assert project_files(project) == expected_files(project, owned_paths)
+    assert (project / 'configs' / 'seg').is_dir()
+    assert not (project / 'configs' / 'det').exists()
 
 
-def test_convnext_code_under_a_name_of_ones_own(cookies):
+def test_convnext_code_under_a_name_of_ones_own(cookies, owned_paths):
     """backbone_code=convnext, named MyNet: the full ConvNeXt and its tests."""
     result = cookies.bake(extra_context={
         'backbone_name': 'MyNet',
@@ -338,9 +321,122 @@ def test_convnext_code_under_a_name_of_ones_own(cookies):
     })
     assert result.exception is None, result.exception
     project = result.project_path
-    assert project_files(project) == expected_files(
-        list(TASKS), 'my_net', 'my-net', convnext=True)
+    assert project_files(project) == expected_files(project, owned_paths)
+    assert (project / 'tests' / 'test_convnext_parity.py').is_file()
     run_project_tests(project, 'tests/test_backbone.py',
                       'tests/test_convnext_parity.py', 'tests/test_configs.py')
     assert 'mmcls.MyNet' in (project / 'configs/cls/_base_/models/'
                              'my-net-tiny.py').read_text()
+
+
+def tree(folder, owned_paths, root=None, prefix=''):
+    """The lines of ``folder``'s tree as the template README draws it.
+
+    Folders first, then files, each sorted; ``.gitkeep`` files left out;
+    each path of the post-gen hook's table marked with the answers that own
+    it.
+    """
+    root = root or folder
+    entries = sorted(
+        (path for path in folder.iterdir() if path.name != '.gitkeep'),
+        key=lambda path: (not path.is_dir(), path.name))
+    lines = []
+    for number, path in enumerate(entries, 1):
+        last = number == len(entries)
+        relative = path.relative_to(root).as_posix()
+        if path.is_dir():
+            relative += '/'
+        line = prefix + ('└── ' if last else '├── ') + path.name
+        line += '/' if path.is_dir() else ''
+        owner = next((key for key, paths in owned_paths.items()
+                      if relative in paths), None)
+        lines.append((line, owner))
+        if path.is_dir():
+            lines += tree(path, owned_paths, root,
+                          prefix + ('    ' if last else '│   '))
+    return lines
+
+
+def readme_tree(project, owned_paths):
+    """The README's tree of a baked project, owners in a column."""
+    lines = [(project.name + '/', None)] + tree(project, owned_paths)
+    width = max(len(line) for line, _ in lines) + 2
+    return '\n'.join(
+        f'{line:<{width}}[{owner}]' if owner else line
+        for line, owner in lines) + '\n'
+
+
+@pytest.mark.parametrize('readme', ['README.md', 'README_zh-CN.md'])
+def test_readme_tree_is_the_default_bake(cookies, template_root, owned_paths,
+                                         readme):
+    """The template README's tree is a default bake, drawn from its files.
+
+    A failure prints the tree to paste into the README.
+    """
+    result = cookies.bake()
+    assert result.exception is None, result.exception
+    expected = readme_tree(result.project_path, owned_paths)
+    text = (template_root / readme).read_text()
+    drawn = re.search(r'```text\n(convnext_backbone/\n.*?)```', text, re.S)
+    assert drawn and drawn.group(1) == expected, expected
+
+
+def test_rebake_with_fewer_tasks_keeps_the_users_files(
+        template_root, tmp_path, capfd):
+    """-f with fewer tasks removes what the bake wrote, not the user's files.
+
+    The user's files in an unchosen task's folders stay, with the folders
+    that hold them, and one line says so. A data folder that links to a data
+    set elsewhere stays a link, and the data set as it was.
+    """
+    from cookiecutter.main import cookiecutter
+
+    def bake(**answers):
+        return Path(
+            cookiecutter(
+                str(template_root),
+                no_input=True,
+                overwrite_if_exists=True,
+                extra_context=answers,
+                output_dir=str(tmp_path)))
+
+    project = bake()
+    mine = {
+        'configs/det/my_experiment.py': 'x = 1\n',
+        'data/coco/my_notes.txt': 'notes\n',
+        'data/coco/train2017/000000000009.jpg': 'not really an image\n',
+    }
+    for relative, text in mine.items():
+        (project / relative).write_text(text)
+    data_set = tmp_path / 'ADEChallengeData2016'
+    (data_set / 'images' / 'training').mkdir(parents=True)
+    (data_set / 'images' / 'training' / 'a.jpg').write_text('image\n')
+    shutil.rmtree(project / 'data' / 'ade')
+    (project / 'data' / 'ade').symlink_to(data_set)
+    capfd.readouterr()
+    assert bake(tasks='cls') == project
+    printed = capfd.readouterr().out.splitlines()
+    for relative, text in mine.items():
+        assert (project / relative).read_text() == text
+    remaining = {
+        path.relative_to(project).as_posix()
+        for folder in ('configs/det', 'data/coco', 'configs/seg')
+        for path in (project / folder).rglob('*')
+    }
+    assert remaining == set(mine) | {'data/coco/train2017'}
+    assert (project / 'data' / 'ade').resolve() == data_set
+    assert sorted(path.relative_to(data_set).as_posix()
+                  for path in data_set.rglob('*')) == [
+                      'images', 'images/training', 'images/training/a.jpg'
+                  ]
+    for task_file in ('tests/test_train_det.py', 'tests/test_train_seg.py',
+                      'tools/toy_data/det_coco_shapes.py'):
+        assert not (project / task_file).exists()
+    assert (project / 'configs' / 'cls').is_dir()
+    kept = [line for line in printed if line.startswith('Kept ')]
+    assert kept == [
+        'Kept configs/det/, data/coco/ and data/ade/: they hold files this '
+        'bake did not write (configs/det/my_experiment.py, '
+        'data/coco/my_notes.txt, data/coco/train2017/000000000009.jpg and 1 '
+        'more)'
+    ]

@@ -1,84 +1,228 @@
 #!/usr/bin/env bash
-# The GPU check (.ci/gpu/README.md), run on the lent GPU machine from the
-# repository root, with .gpu/wheels and .gpu/project carried there:
-#   1. issue 5: tests/test_launchers.py's GPU tests (mim train, then mim test
-#      of the checkpoint it saved, with --launcher pytorch --gpus 1 and with
-#      --launcher slurm through a stand-in srun) and test_torch2_compat.py's,
-#      for cls and seg (det needs mmcv-full's CUDA ops, which the carried
-#      CPU-ops wheel lacks);
-#   2. issue 4: tools/benchmark.py, eager in every mode, then compiled in
-#      the anchor mode (bf16, channels_last), batch 128.
-# At most 570 s (the timeouts below); the device tool allows 600 s a call.
-# Everything it prints is also written to $OUT. Without a GPU (the dry run
-# of prepare.sh) the benchmark shrinks to a smoke run.
+# The GPU check: a baked project's multi-GPU commands and its benchmark.
+#
+#   bash .ci/gpu/check.sh [--dry-run] [PROJECT]
+#
+# Bakes the default project (or takes PROJECT, a baked one), copies it into
+# $OUT/project and there, on the toy data:
+#   1. runs the README's `mim train` / `mim test` commands with
+#      `--launcher pytorch --gpus N` for every task of the project, to the end;
+#   2. runs its `--launcher slurm` commands the same way where `srun` exists
+#      (and PARTITION is set);
+#   3. runs tools/benchmark.py against mmcls's and timm's ConvNeXt, eager in
+#      every mode, then compiled in bf16 and channels_last.
+# It prints what each step measured and a summary; the logs stay in $OUT.
+# --dry-run checks the same environment on a machine without a GPU: it runs
+# the toy data and a small CPU benchmark only.
+#
+# Environment:
+#   PYTHON         the Python with the project's stack (default python3).
+#   GPUS           the GPUs to use (default: every visible one).
+#   GPUS_PER_NODE  Slurm's --gpus-per-node (default GPUS).
+#   PARTITION      the Slurm partition (needed for step 2).
+#   WHEELS         a folder of wheels to install first into $OUT/site, for a
+#                  machine without network (.ci/gpu/prepare.sh makes one).
+#   OUT            where everything goes (default .gpu/out).
+#   STEP_TIMEOUT   seconds each command may take (default 1800).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PYTHON=${PYTHON:-python3}
 OUT=${OUT:-$ROOT/.gpu/out}
-SITE=${SITE:-/tmp/gpu-check-site}
-mkdir -p "$OUT"
+STEP_TIMEOUT=${STEP_TIMEOUT:-1800}
+DRY_RUN=0
+PROJECT=
+for arg in "$@"; do
+    case $arg in
+        --dry-run) DRY_RUN=1 ;;
+        -h | --help) sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -*) echo "check.sh: unknown option $arg" >&2; exit 2 ;;
+        *) PROJECT=$(cd "$arg" && pwd) || exit 2 ;;
+    esac
+done
+declare -A PACKAGE=([cls]=mmcls [det]=mmdet [seg]=mmseg)
+SUMMARY=()
+FAILED=0
 
-# Run a command, its output also in $OUT/<log>; its exit status.
-logged() {
-    local log=$1
-    shift
-    "$@" 2>&1 | tee "$OUT/$log"
-    return "${PIPESTATUS[0]}"
+say() { printf '\n== %s\n' "$*"; }
+note() { SUMMARY+=("$1"); printf '%s\n' "$1"; }
+
+# step NAME LOG COMMAND...: run a command, its output also in $OUT/logs/LOG.
+step() {
+    local name=$1 log=$OUT/logs/$2 start=$SECONDS status
+    shift 2
+    say "$name"
+    printf '+ %s\n' "$*"
+    timeout "$STEP_TIMEOUT" "$@" 2>&1 | tee "$log"
+    status=${PIPESTATUS[0]}
+    if [ "$status" = 0 ]; then
+        note "ok      $name ($((SECONDS - start)) s)"
+    else
+        note "FAILED  $name (exit $status after $((SECONDS - start)) s, log $log)"
+        FAILED=1
+    fi
+    return "$status"
+}
+
+# readme_command TOOL PACKAGE LAUNCHER: the README's (or docs') command line.
+readme_command() {
+    cat README.md docs/en/*.md 2>/dev/null |
+        grep -m1 -E "^mim $1 $2 \\\$CONFIG .*--launcher $3( |$)"
+}
+
+# run_task TASK LAUNCHER WORK_DIR SED_SCRIPT: train then test the toy config.
+run_task() {
+    local task=$1 launcher=$2 work_dir=$3 edit=$4 config tool line
+    config=$(ls configs/"$task"/*toy-*.py 2>/dev/null | head -n 1)
+    if [ -z "$config" ]; then
+        note "FAILED  $task: no toy config in configs/$task"; FAILED=1; return
+    fi
+    for tool in train test; do
+        line=$(readme_command "$tool" "${PACKAGE[$task]}" "$launcher")
+        if [ -z "$line" ]; then
+            note "FAILED  $task $tool: the README has no --launcher $launcher command"
+            FAILED=1; return
+        fi
+        line=$(sed -E "$edit" <<< "$line")
+        CONFIG=$config WORK_DIR=$work_dir CHECKPOINT=$work_dir/latest.pth \
+            step "$task $tool, --launcher $launcher" \
+            "${task}_${tool}_$launcher.log" bash -c "$line" || return
+    done
+    local metrics metric
+    mapfile -t metrics < <(metrics_of "$task" "$OUT/logs/${task}_test_$launcher.log")
+    for metric in "${metrics[@]}"; do note "        $metric"; done
+}
+
+# metrics_of TASK LOG: the metrics that the toolbox's test printed.
+metrics_of() {
+    case $1 in
+        cls) grep -E 'accuracy_top-[0-9]+ *:' "$2" ;;
+        det) grep -E '_mAP_copypaste' "$2" ;;
+        seg) grep -A 4 '^Summary:' "$2" | tail -n 4 ;;
+    esac
 }
 
 main() {
-    echo "== install the carried wheels into $SITE"
-    rm -rf "$SITE"
-    "$PYTHON" -m pip install -q --disable-pip-version-check --no-index --no-deps \
-        --no-compile --no-cache-dir --target "$SITE" "$ROOT"/.gpu/wheels/*.whl \
-        || return 1
-    cd "$ROOT/.gpu/project" || return 1
-    # The project first (its sitecustomize.py), then the carried packages, then
-    # the machine's own site-packages.
-    export PYTHONPATH="$(pwd):$SITE" PYTHONUNBUFFERED=1
+    mkdir -p "$OUT/logs"
+    if [ -n "${WHEELS:-}" ]; then
+        say "install the wheels of $WHEELS into $OUT/site"
+        rm -rf "$OUT/site"
+        "$PYTHON" -m pip install -q --disable-pip-version-check --no-index \
+            --no-deps --no-compile --target "$OUT/site" "$WHEELS"/*.whl || return 1
+        export PATH="$OUT/site/bin:$PATH"
+    fi
+    if [ -z "$PROJECT" ]; then
+        say "bake the default project"
+        rm -rf "$OUT/bake"
+        PYTHONPATH=${WHEELS:+$OUT/site} "$PYTHON" -m cookiecutter "$ROOT" \
+            --no-input -o "$OUT/bake" > "$OUT/logs/bake.log" 2>&1 ||
+            { cat "$OUT/logs/bake.log"; return 1; }
+        PROJECT=$(ls -d "$OUT"/bake/*/)
+    fi
+    say "copy $PROJECT into $OUT/project"
+    rm -rf "$OUT/project"
+    mkdir "$OUT/project"
+    (cd "$PROJECT" && tar cf - --exclude=./work_dirs --exclude=./data \
+        --exclude=__pycache__ .) | tar xf - -C "$OUT/project" || return 1
+    cd "$OUT/project" || return 1
+    # As the README's `export PYTHONPATH=$(pwd)`; the wheels after it.
+    export PYTHONPATH="$(pwd)${WHEELS:+:$OUT/site}" PYTHONUNBUFFERED=1
 
-    "$PYTHON" - <<'PY' || return 1
-from importlib.metadata import version
+    say "environment"
+    "$PYTHON" - <<'PY' | tee "$OUT/logs/environment.log" || return 1
+from importlib.metadata import PackageNotFoundError, version
 
 import torch
 import mim, mmcls, mmcv.ops, mmdet, mmseg  # noqa: F401
-print(', '.join(f'{name} {version(name)}' for name in (
+
+
+def installed(name):
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return 'not installed'
+
+
+print(', '.join(f'{name} {installed(name)}' for name in (
     'torch', 'torchvision', 'mmcv-full', 'mmcls', 'mmdet', 'mmsegmentation',
-    'openmim', 'numpy', 'setuptools', 'click')))
-print('GPU:', torch.cuda.get_device_name(0) if torch.cuda.is_available()
-      else 'none')
+    'openmim', 'timm', 'numpy')))
+print('mmcv-full ops compiled with CUDA',
+      mmcv.ops.get_compiling_cuda_version())
+print(f'{torch.cuda.device_count()} CUDA GPU(s):',
+      ', '.join(torch.cuda.get_device_name(i)
+                for i in range(torch.cuda.device_count())) or 'none')
 PY
-    has_gpu=$("$PYTHON" -c 'import torch; print(int(torch.cuda.is_available()))')
-    # The dry run on 2 CPU cores is slower than the GPU machine's 16 cores.
-    tests_limit=$([ "$has_gpu" = 1 ] && echo 240 || echo 1200)
+    local visible tasks task
+    visible=$("$PYTHON" -c 'import torch; print(torch.cuda.device_count())')
+    GPUS=${GPUS:-$visible}
+    GPUS_PER_NODE=${GPUS_PER_NODE:-$GPUS}
+    if [ "$DRY_RUN" = 0 ] && [ "$visible" = 0 ]; then
+        echo "check.sh: no CUDA GPU here; --dry-run checks the rest" >&2
+        return 1
+    fi
+    tasks=$(ls -d configs/*/ | xargs -n 1 basename | grep -E '^(cls|det|seg)$' |
+        sort -k 1,1 | tr '\n' ' ')
 
-    echo "== issue 5: launchers (and the torch 2 fixes) on the GPU"
-    logged tests.log timeout "$tests_limit" "$PYTHON" -m pytest -v -rs \
-        -p no:cacheprovider tests/test_torch2_compat.py \
-        tests/test_launchers.py -k 'not det'
-    local tests_status=$? bench_status=0
+    step "toy data" toy_data.log "$PYTHON" tools/make_toy_data.py || return 1
 
-    echo "== issue 4: benchmark"
-    if [ "$has_gpu" = 1 ]; then
-        logged benchmark_eager.log timeout 80 "$PYTHON" tools/benchmark.py \
-            --device cuda --batch-size 128 --iters 20 --warmup 5 \
-            || bench_status=$?
-        # Compiling takes about a minute a model and mode: timm only, whose
-        # compiled speed is the target (the eager run compares with mmcls).
-        logged benchmark_compiled.log timeout 250 "$PYTHON" \
-            tools/benchmark.py --device cuda --batch-size 128 --iters 20 \
-            --warmup 5 --compile --precisions bf16 --formats channels_last \
-            --references timm || bench_status=$?
+    if [ "$DRY_RUN" = 1 ]; then
+        note "skipped the launchers: --dry-run"
     else
-        logged benchmark_eager.log timeout 600 "$PYTHON" tools/benchmark.py \
-            --device cpu --batch-size 2 --img-size 64 --iters 1 --warmup 1 \
-            --modes infer || bench_status=$?
+        # cls first: the det and seg toy configs start from its checkpoint.
+        for task in $tasks; do
+            if [ "$task" = det ] && grep -q 'compiled with CUDA not available' \
+                "$OUT/logs/environment.log"; then
+                note "skipped det: Mask R-CNN needs mmcv-full's CUDA ops (RoIAlign, NMS), and this mmcv-full has CPU ops only"
+                continue
+            fi
+            run_task "$task" pytorch "work_dirs/$(basename configs/"$task"/*toy-*.py .py)" \
+                "s/--gpus [0-9]+/--gpus $GPUS/"
+        done
+        if ! command -v srun > /dev/null; then
+            note "skipped --launcher slurm: no srun on this machine"
+        elif [ -z "${PARTITION:-}" ]; then
+            note "skipped --launcher slurm: set PARTITION to a Slurm partition"
+        else
+            export PARTITION
+            for task in $tasks; do
+                [ "$task" = det ] && grep -q 'compiled with CUDA not available' \
+                    "$OUT/logs/environment.log" && continue
+                run_task "$task" slurm "work_dirs/slurm_$task" \
+                    "s/--gpus [0-9]+ --gpus-per-node [0-9]+/--gpus $GPUS --gpus-per-node $GPUS_PER_NODE/"
+            done
+        fi
     fi
 
-    echo "== done: tests exit $tests_status, benchmark exit $bench_status"
-    [ "$tests_status" = 0 ] && [ "$bench_status" = 0 ]
+    if ! "$PYTHON" -c 'import timm' 2> /dev/null; then
+        note "note: timm is not installed, so the benchmark compares with mmcls only"
+    fi
+    if [ "$DRY_RUN" = 1 ]; then
+        step "benchmark (CPU smoke run)" benchmark_eager.log "$PYTHON" \
+            tools/benchmark.py --device cpu --batch-size 2 --img-size 64 \
+            --iters 1 --warmup 1 --modes infer
+    else
+        step "benchmark, eager" benchmark_eager.log "$PYTHON" \
+            tools/benchmark.py --device cuda --batch-size 128 --iters 20 \
+            --warmup 5
+        # Compiling takes about a minute a model and mode: the mode that
+        # runs fastest, beside timm only.
+        step "benchmark, torch.compile in bf16 channels_last" \
+            benchmark_compiled.log "$PYTHON" tools/benchmark.py --device cuda \
+            --batch-size 128 --iters 20 --warmup 5 --compile \
+            --precisions bf16 --formats channels_last --references timm
+    fi
+
+    say "summary (logs in $OUT/logs)"
+    printf '%s\n' "${SUMMARY[@]}"
+    local log
+    for log in "$OUT"/logs/benchmark_*.log; do
+        [ -f "$log" ] || continue
+        printf '\n%s:\n' "$(basename "$log" .log)"
+        sed -n '/^torch .* threads;/p; /graph break/p; /^ *mode |/,$p' "$log"
+    done
+    return "$FAILED"
 }
 
+mkdir -p "$OUT"
 main 2>&1 | tee "$OUT/check.log"
 exit "${PIPESTATUS[0]}"

@@ -314,11 +314,8 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
         self.channels = list(arch['channels'])
         self.num_stages = len(self.depths)
         self.out_indices = self.parse_out_indices(out_indices, self.num_stages)
-        if not -1 <= frozen_stages <= self.num_stages:
-            raise ValueError(
-                f'frozen_stages must be in [-1, {self.num_stages}], '
-                f'got {frozen_stages}.')
-        self.frozen_stages = frozen_stages
+        self.frozen_stages = self.check_frozen_stages(frozen_stages,
+                                                      self.num_stages)
         self.gap_before_final_norm = gap_before_final_norm
         self.norm_eval = norm_eval
 

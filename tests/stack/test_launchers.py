@@ -27,8 +27,10 @@ The tests check, in four steps:
   of the checkpoint it saved, to its metrics);
 * that the single-GPU / CPU forms (``--launcher none``) reach the toolboxes'
   scripts with the arguments mim built, ``sitecustomize.py`` loaded.
-* that the errors the README lists for a shell without
-  ``export PYTHONPATH=$(pwd)`` are those its commands print there.
+* that the errors the docs list (``troubleshooting.md``) for a shell without
+  ``export PYTHONPATH=$(pwd)`` are those its commands print there;
+* that the Slurm commands still work once a common install (``pip install
+  timm``) has upgraded click past the versions that mim 0.3.9 knows.
 
 The smoke configs are ``configs/<task>/*toy-*.py`` (``README.md``); the runs
 use a scratch folder with a link to ``configs`` and the toy data, so nothing
@@ -45,8 +47,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from stack_helpers import PROJECT_ROOT, docs_text
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# mim runs in this process too (its command lines): with the project's fix
+# of its click parsing, as in the ``mim`` that sitecustomize.py reaches.
+import upstream_fixes  # noqa: F401
+
 HAS_GPU = torch.cuda.is_available()
 PARTITION = 'toy-partition'
 
@@ -85,7 +91,7 @@ TOOLS = ['train', 'test']
 #: The (task, tool) pairs whose launcher commands run as subprocesses: to
 #: keep the file to a few minutes on a CPU, ``test`` for the first task only
 #: (the command lines of all are checked in this process, and each
-#: toolbox's test.py takes ``--local-rank`` in test_torch2_compat.py).
+#: toolbox's test.py takes ``--local-rank`` in test_upstream_fixes.py).
 RUNS = [
     pytest.param(task, 'train', id=f'{task.name}-train') for task in TASKS
 ] + [pytest.param(TASKS[0], 'test', id=f'{TASKS[0].name}-test')]
@@ -201,20 +207,19 @@ def run(args, cwd, env, timeout):
 
 
 def assert_no_click_sentinel(output):
-    """Fail with the fix when click leaks its UNSET sentinel into mim.
+    """Fail with the cause when click leaks its UNSET sentinel into mim.
 
     mim 0.3.9's ``CustomCommand.parse_args`` copies an old click's, which
     lacks the step that click >= 8.3.1 relies on to turn the sentinel of
     an option left out into None: ``--launcher slurm`` without
     ``--srun-args`` then dies in ``srun_args.split()``.
+    ``upstream_fixes/mim_click.py`` adds the step.
     """
     if "'Sentinel' object" in output:
-        import click
         pytest.fail(
-            f'click {click.__version__} passes its sentinel to mim for '
-            'options left out (here --srun-args): the README commands need '
-            'click<8.3.1 (mim 0.3.9 copies the parse_args of an older '
-            'click)\n' + output[-3000:])
+            'click passes its sentinel to mim for options left out (here '
+            '--srun-args): upstream_fixes/mim_click.py did not apply in '
+            'the mim process\n' + output[-3000:])
 
 
 def assert_stopped_at_set_device(result, init_function):
@@ -674,10 +679,10 @@ def test_single_form_cls_test_runs(workspace, toy_data, checkpoint):
 
 
 # ---------------------------------------------------------------------------
-# 4. The README's "When a command fails": the errors of a missing PYTHONPATH
+# 4. The docs' "When a command fails": the errors of a missing PYTHONPATH
 # ---------------------------------------------------------------------------
 
-#: Each error the README lists, and the launcher of the README command that
+#: Each error the docs list, and the launcher of the README command that
 #: prints it when ``export PYTHONPATH=$(pwd)`` was left out.
 ERRORS_WITHOUT_PYTHONPATH = {
     "ModuleNotFoundError: No module named 'models'": 'none',
@@ -685,18 +690,17 @@ ERRORS_WITHOUT_PYTHONPATH = {
 }
 
 
-def readme_errors(readme):
-    """The errors listed between the README's ``errors`` markers."""
-    text = (PROJECT_ROOT / readme).read_text(encoding='utf-8')
-    block = re.search(r'<!-- errors:start -->(.*?)<!-- errors:end -->', text,
-                      re.DOTALL)
-    assert block, f'{readme} has no errors block'
+def readme_errors(language):
+    """The errors listed between the ``errors`` markers of the docs."""
+    block = re.search(r'<!-- errors:start -->(.*?)<!-- errors:end -->',
+                      docs_text(language), re.DOTALL)
+    assert block, f'the {language} README and docs have no errors block'
     return re.findall(r'^- `([^`]+)`', block.group(1), re.MULTILINE)
 
 
-@pytest.mark.parametrize('readme', ['README.md', 'README_zh-CN.md'])
-def test_readme_lists_the_errors_without_pythonpath(readme):
-    assert readme_errors(readme) == list(ERRORS_WITHOUT_PYTHONPATH)
+@pytest.mark.parametrize('language', ['en', 'zh_cn'])
+def test_readme_lists_the_errors_without_pythonpath(language):
+    assert readme_errors(language) == list(ERRORS_WITHOUT_PYTHONPATH)
 
 
 @pytest.mark.parametrize('error, launcher', ERRORS_WITHOUT_PYTHONPATH.items())
@@ -717,7 +721,7 @@ def test_command_without_pythonpath_prints_the_readme_error(
 
 
 #: What ``--launcher slurm`` ends with where Slurm or one of the options mim
-#: needs for it is missing, by what is missing: the README lists both.
+#: needs for it is missing, by what is missing: the docs list both.
 SLURM_ERRORS = [
     ('srun', "FileNotFoundError: [Errno 2] No such file or directory: 'srun'"),
     ('--partition', 'AssertionError: If launcher is slurm, gpus-per-node and '
@@ -740,6 +744,112 @@ def test_slurm_command_without_slurm_prints_the_readme_error(
     result = run(mim_executable() + args, cwd=workspace, env=env, timeout=300)
     assert result.returncode != 0, result.output[-3000:]
     assert error in result.output, result.output[-3000:]
-    for readme in ('README.md', 'README_zh-CN.md'):
-        text = (PROJECT_ROOT / readme).read_text(encoding='utf-8')
-        assert error in ' '.join(text.split()), f'{readme} lacks {error!r}'
+    for language in ('en', 'zh_cn'):
+        text = ' '.join(docs_text(language).split())
+        assert error in text, f'the {language} docs lack {error!r}'
+
+
+# ---------------------------------------------------------------------------
+# 5. --launcher slurm with the click that a common install brings
+# ---------------------------------------------------------------------------
+
+#: What stands for each install: ``pip install -U click`` itself, and what
+#: ``pip install timm`` would install here (huggingface-hub needs a click
+#: far newer than mim 0.3.9).
+CLICK_INSTALLS = {
+    'newest-click': ['click'],
+    'pip-install-timm': ['timm'],
+}
+
+
+def pip(*args):
+    result = run(
+        [sys.executable, '-m', 'pip', '--disable-pip-version-check', *args],
+        cwd=PROJECT_ROOT,
+        env=dict(os.environ),
+        timeout=600)
+    assert result.returncode == 0, result.output[-3000:]
+    return result
+
+
+@pytest.fixture(scope='module')
+def installed_into(tmp_path_factory):
+    """Install what an install of :data:`CLICK_INSTALLS` brings, aside.
+
+    pip resolves the install against this environment (``--dry-run``) and
+    installs exactly what it would add or upgrade into a folder of its own,
+    which goes on ``PYTHONPATH`` after the project: the run sees that
+    environment, and this one stays as it is.
+
+    Returns:
+        callable: ``installed_into(name)``, the folder, made once.
+    """
+    made = {}
+
+    def make(name):
+        if name not in made:
+            folder = tmp_path_factory.mktemp(name)
+            report = folder.parent / f'{name}.json'
+            pip('install', '--dry-run', '--quiet', '--upgrade', '--report',
+                str(report), *CLICK_INSTALLS[name])
+            wanted = [
+                f"{item['metadata']['name']}=={item['metadata']['version']}"
+                for item in json.loads(report.read_text())['install']
+            ]
+            if wanted:
+                pip('install', '--quiet', '--no-deps', '--target', str(folder),
+                    *wanted)
+            made[name] = folder
+        return made[name]
+
+    return make
+
+
+def env_with(env, folder, with_project=True):
+    """``env`` with ``folder`` on ``PYTHONPATH`` before the environment's."""
+    paths = project_env(with_project)['PYTHONPATH'].split(os.pathsep)
+    paths.insert(1 if with_project else 0, str(folder))
+    return dict(env, PYTHONPATH=os.pathsep.join(p for p in paths if p))
+
+
+def click_version(env):
+    result = run([
+        sys.executable, '-c', 'from importlib.metadata import version; '
+        "print(version('click'))"
+    ],
+                 cwd=PROJECT_ROOT,
+                 env=env,
+                 timeout=60)
+    assert result.returncode == 0, result.output
+    return result.stdout.strip()
+
+
+@pytest.mark.parametrize('install', list(CLICK_INSTALLS))
+def test_slurm_commands_after_a_click_upgrade(workspace, fake_slurm,
+                                              installed_into, install):
+    task = TASKS[0]
+    config = smoke_config(task)
+    env, log = fake_slurm
+    # The stand-in records srun's arguments and ends there: what is checked
+    # is mim's parsing, on a machine with or without a GPU.
+    env = env_with(dict(env, FAKE_SRUN_RUN='0'), installed_into(install))
+    version = click_version(env)
+    assert upstream_fixes.release(version) >= (8, 3, 1), (
+        f'{install} brings click {version}, which mim 0.3.9 copes with: '
+        'this test shows nothing there')
+    for tool in TOOLS:
+        args = readme_command(task, tool, 'slurm', config, 'wd', 'ckpt.pth')
+        result = run(mim_executable() + args, workspace, env, timeout=300)
+        assert_no_click_sentinel(result.output)
+        assert result.returncode == 0, result.output[-3000:]
+        [call] = srun_calls(log)
+        log.unlink()
+        assert normalized(['srun'] + call[1:]) == slurm_command(
+            task, tool, config)
+    # Without the project's fix, the same command fails in mim.
+    env = env_with(env, installed_into(install), with_project=False)
+    args = readme_command(task, 'train', 'slurm', config, 'wd', None)
+    result = run(mim_executable() + args, workspace, env, timeout=300)
+    assert result.returncode != 0
+    assert "'Sentinel' object has no attribute 'split'" in result.output
+    assert not log.exists()

@@ -5,7 +5,6 @@
 {%- endif -%}
 # The configs import this package through ``custom_imports``; importing it
 # registers everything the configs refer to.
-from . import torch2_compat  # noqa: F401
 {%- for module, name in exports|sort %}
 {%- set line = 'from .' ~ module ~ ' import ' ~ name %}
 {%- if line|length > 79 %}

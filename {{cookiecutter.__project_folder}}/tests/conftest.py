@@ -22,32 +22,42 @@ if str(PROJECT_ROOT) not in sys.path:
 TOY_PROJECT_FILES = ('configs', 'models', 'tools', 'upstream_fixes',
                      'sitecustomize.py')
 
-#: The README's toy commands of each task: train, then test. A det/seg toy
-#: config starts from the classification run's checkpoint when there is one.
-TOY_COMMANDS = {
-{%- if 'cls' in tasks %}
-    'cls': (
-        'mim train mmcls configs/cls/{{ toy }}_toy-digits.py '
-        '--work-dir work_dirs/{{ toy }}_toy-digits --seed 0',
-        'mim test mmcls configs/cls/{{ toy }}_toy-digits.py '
-        '-C work_dirs/{{ toy }}_toy-digits/latest.pth --metrics accuracy'),
+#: The toy config of each task: its name, its toolbox, its test's options.
+#: A det/seg toy config starts from the classification run's checkpoint
+#: when there is one.
+TOY_CONFIGS = {
+{%- for task, name in [('cls', toy ~ '_toy-digits'), ('det', 'mask-rcnn_' ~ toy ~ '_fpn_toy-shapes'), ('seg', 'upernet_' ~ toy ~ '_toy-shapes')] if task in tasks %}
+{%- set line = "    '" ~ task ~ "': '" ~ name ~ "'," %}
+{%- if line|length > 79 %}
+    '{{ task }}':
+    '{{ name }}',{{ '  # noqa: E501' if name|length + 7 > 79 }}
+{%- else %}
+{{ line }}
 {%- endif %}
-{%- if 'det' in tasks %}
-    'det': (
-        'mim train mmdet configs/det/mask-rcnn_{{ toy }}_fpn_toy-shapes.py '
-        '--work-dir work_dirs/mask-rcnn_{{ toy }}_fpn_toy-shapes --seed 0',
-        'mim test mmdet configs/det/mask-rcnn_{{ toy }}_fpn_toy-shapes.py '
-        '-C work_dirs/mask-rcnn_{{ toy }}_fpn_toy-shapes/latest.pth '
-        '--eval bbox segm'),
-{%- endif %}
-{%- if 'seg' in tasks %}
-    'seg': (
-        'mim train mmseg configs/seg/upernet_{{ toy }}_toy-shapes.py '
-        '--work-dir work_dirs/upernet_{{ toy }}_toy-shapes --seed 0',
-        'mim test mmseg configs/seg/upernet_{{ toy }}_toy-shapes.py '
-        '-C work_dirs/upernet_{{ toy }}_toy-shapes/latest.pth --eval mIoU'),
-{%- endif %}
+{%- endfor %}
 }
+TOOLBOXES = {
+{%- for task, toolbox in [('cls', 'mmcls'), ('det', 'mmdet'), ('seg', 'mmseg')] if task in tasks %}
+    '{{ task }}': '{{ toolbox }}',
+{%- endfor %}
+}
+TEST_OPTIONS = {
+{%- for task, options in [('cls', '--metrics accuracy'), ('det', '--eval bbox segm'), ('seg', '--eval mIoU')] if task in tasks %}
+    '{{ task }}': '{{ options }}',
+{%- endfor %}
+}
+
+
+def toy_commands(task):
+    """The README's commands of ``task``'s toy config: train, then test."""
+    toolbox, name = TOOLBOXES[task], TOY_CONFIGS[task]
+    config, work_dir = f'configs/{task}/{name}.py', f'work_dirs/{name}'
+    return (f'mim train {toolbox} {config} --work-dir {work_dir} --seed 0',
+            f'mim test {toolbox} {config} -C {work_dir}/latest.pth '
+            f'{TEST_OPTIONS[task]}')
+
+
+TOY_COMMANDS = {task: toy_commands(task) for task in TOY_CONFIGS}
 
 
 class ToyProject:
@@ -165,8 +175,7 @@ def param_groups_by_name():
         }
         return {
             name: groups[id(param)]
-            for name, param in model.named_parameters()
-            if id(param) in groups
+            for name, param in model.named_parameters() if id(param) in groups
         }
 
     return group_by_name

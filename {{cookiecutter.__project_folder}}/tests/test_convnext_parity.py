@@ -1,7 +1,9 @@
 """Parity of {{ cookiecutter.backbone_name }} with mmcls 0.25's ConvNeXt.
 
 mmcls's checkpoints must load without missing or unexpected keys and give
-the same features, so that published ConvNeXt weights can be used as is.
+the same features, so that published ConvNeXt weights can be used as is;
+layer-wise lr decay must give the layer depths of mmcls 1.x's ConvNeXt, so
+that its fine-tuning recipes carry over.
 """
 import pytest
 import torch
@@ -166,3 +168,31 @@ def test_channels_last_and_frozen_stages_match_mmcls():
         name
         for name, param in model.named_parameters() if not param.requires_grad
     }
+
+
+# The numbers of mmcls 1.x's ConvNeXt.get_layer_depth (it has no 0.25 twin).
+@pytest.mark.parametrize('arch, expected', [
+    ('tiny', {
+        'downsample_layers.0.0.weight': 0,
+        'stages.0.2.gamma': 1,
+        'downsample_layers.1.0.weight': 2,
+        'downsample_layers.2.1.bias': 3,
+        'stages.2.8.pointwise_conv2.weight': 5,
+        'downsample_layers.3.1.weight': 6,
+        'stages.3.2.gamma': 6,
+        'norm3.weight': 7,
+    }),
+    ('base', {
+        'stages.2.26.gamma': 11,
+        'stages.3.0.gamma': 12,
+        'norm3.bias': 13,
+    }),
+])
+def test_get_layer_depth_matches_mmcls_1x(arch, expected):
+    with torch.device('meta'):
+        model = {{ cookiecutter.backbone_name }}(arch=arch)
+    # The output norms come last.
+    num_layers = max(expected.values()) + 1
+    for name, layer_id in expected.items():
+        depth = model.get_layer_depth('backbone.' + name, 'backbone.')
+        assert depth == (layer_id, num_layers), name

@@ -249,7 +249,7 @@ def main():
     torch.manual_seed(0)
     try:
         models, reference_arch = build_models(args.arch, args.references)
-    except ValueError as error:  # the backbone's own check of the arch
+    except AssertionError as error:  # the backbone's own check of the arch
         parser.error(str(error))
     for model in models.values():
         model.to(device)

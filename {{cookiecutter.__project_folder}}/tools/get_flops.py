@@ -68,7 +68,7 @@ def main():
             out_indices=args.out_indices, gap_before_final_norm=False)
     try:
         model = {{ cookiecutter.backbone_name }}(**kwargs).eval()
-    except ValueError as error:  # the backbone's own check of its arguments
+    except AssertionError as error:  # the backbone's check of its arguments
         parser.error(str(error))
     with torch.no_grad():
         flops, params = get_model_complexity_info(

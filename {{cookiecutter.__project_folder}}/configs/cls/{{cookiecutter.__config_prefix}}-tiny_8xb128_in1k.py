@@ -8,7 +8,8 @@ _base_ = [
     './_base_/schedules/imagenet_bs1024_adamw.py',
     './_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['models'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['models', 'upstream_fixes'], allow_failed_imports=False)
 
 backbone_arch = 'tiny'
 arch_settings = backbone_module.{{ cookiecutter.backbone_name }}.arch_settings

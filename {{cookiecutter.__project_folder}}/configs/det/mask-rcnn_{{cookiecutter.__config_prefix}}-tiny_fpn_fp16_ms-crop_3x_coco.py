@@ -9,7 +9,8 @@ _base_ = [
     './_base_/schedules/schedule_1x.py',
     './_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['models'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['models', 'upstream_fixes'], allow_failed_imports=False)
 {% include 'configs/pretrained.py' %}
 
 backbone_arch = 'tiny'

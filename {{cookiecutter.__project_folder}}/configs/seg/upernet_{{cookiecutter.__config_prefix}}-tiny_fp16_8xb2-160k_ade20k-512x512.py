@@ -9,7 +9,8 @@ _base_ = [
     './_base_/schedules/schedule_160k.py',
     './_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['models'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['models', 'upstream_fixes'], allow_failed_imports=False)
 {% include 'configs/pretrained.py' %}
 
 crop_size = (512, 512)
