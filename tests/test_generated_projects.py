@@ -1,7 +1,7 @@
 """Baked projects pass their own tests and the stack checks, trainings too.
 
 The stack checks (``tests/stack/``) are rendered with each bake's answers
-into the bake's ``tests/stack/`` and run in one pytest session with the
+into the bake's ``tests/stack/`` and run by one pytest command with the
 project's own tests, so both share the toy trainings. Between them the
 three bakes train both backbones on every task, with and without the
 classification run that the det/seg toy configs start from.

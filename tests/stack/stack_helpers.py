@@ -74,19 +74,6 @@ def readme_commands(section, language='en'):
     ]
 
 
-def param_groups_by_name(model, optimizer):
-    """The parameter group that holds each of ``model``'s parameters."""
-    groups = {
-        id(param): group
-        for group in optimizer.param_groups
-        for param in group['params']
-    }
-    return {
-        name: groups[id(param)]
-        for name, param in model.named_parameters() if id(param) in groups
-    }
-
-
 def drawn_images(folder):
     """The names of the PNG and JPEG files under ``folder``, each readable.
 

@@ -2,7 +2,6 @@
 {%- set downstream = 'det' in tasks or 'seg' in tasks -%}
 {%- set helpers = ['PROJECT_ROOT']
     + (['docs_text'] if downstream and 'cls' in tasks else [])
-    + (['param_groups_by_name'] if downstream and cookiecutter.__backbone_source == 'convnext' else [])
     + (['readme_code'] if downstream else []) -%}
 """The configs' recipes are OpenMMLab's and what the docs say of them."""
 {%- if downstream %}
@@ -192,12 +191,13 @@ OPENMMLAB_RECIPES = dict(
 {%- endif %})
 
 
-def learning_rates(cfg, toolbox):
+def learning_rates(cfg, toolbox, param_groups_by_name):
     """Each parameter's learning rate and weight decay under ``cfg``.
 
     Args:
         cfg (Config): A det or seg config.
         toolbox (str): ``mmdet`` or ``mmseg``, whose builders train it.
+        param_groups_by_name (callable): The project's fixture of that name.
 
     Returns:
         dict[str, tuple[float, float]]: ``(lr, weight_decay)`` by name.
@@ -225,10 +225,12 @@ def openmmlab_recipe(config):
 
 @pytest.mark.parametrize(
     'config', fp16_task_configs(toy=False), ids=lambda p: p.name)
-def test_real_recipe_trains_each_parameter_as_openmmlab(config):
+def test_real_recipe_trains_each_parameter_as_openmmlab(
+        config, param_groups_by_name):
     toolbox = TOOLBOXES[config.parent.name]
-    ours = learning_rates(load(config), toolbox)
-    openmmlab = learning_rates(openmmlab_recipe(config), toolbox)
+    ours = learning_rates(load(config), toolbox, param_groups_by_name)
+    openmmlab = learning_rates(
+        openmmlab_recipe(config), toolbox, param_groups_by_name)
     assert ours.keys() == openmmlab.keys()
     differ = [
         f'{name}: {ours[name]} (OpenMMLab {openmmlab[name]})' for name in ours

@@ -3,14 +3,14 @@ import pytest
 from mmcls.models import build_classifier
 from mmcv import Config
 from mmcv.runner import build_optimizer
-from stack_helpers import PROJECT_ROOT, param_groups_by_name
+from stack_helpers import PROJECT_ROOT
 
 
 @pytest.mark.parametrize(
     'config',
     sorted((PROJECT_ROOT / 'configs' / 'cls').glob('*.py')),
     ids=lambda p: p.name)
-def test_cls_recipe_decays_no_1d_parameter(config):
+def test_cls_recipe_decays_no_1d_parameter(config, param_groups_by_name):
     # The ConvNeXt recipe: norms, biases and layer scales without decay.
     cfg = Config.fromfile(str(config))
     model = build_classifier(cfg.model)
