@@ -13,9 +13,8 @@ import re
 from jinja2.ext import Extension
 
 KNOWN_TASKS = ('cls', 'det', 'seg')
-# The template's folder, for the hooks. Cookiecutter passes the template to
-# the hooks only as typed (``cookiecutter .``), which a hook, run inside the
-# new project, cannot resolve.
+# The folder this module was first imported from: the template's, unless
+# one process bakes several templates (see :func:`template_folder`).
 TEMPLATE_DIR = os.path.dirname(os.path.abspath(__file__))
 # The folder that cookiecutter renders into the project.
 PROJECT_TEMPLATE = '{{cookiecutter.__project_folder}}'
@@ -64,6 +63,20 @@ def task_list(text):
     """``'Seg, cls cls'`` -> ``['cls', 'seg']``; unknown words are dropped."""
     words = set(re.split(r'[\s,]+', str(text).strip().lower()))
     return [task for task in KNOWN_TASKS if task in words]
+
+
+def template_folder(repo_dir):
+    """The template's folder, for the hooks, from the context's ``_repo_dir``.
+
+    Cookiecutter records the template as typed (``cookiecutter .``), which
+    a hook, run inside the new project, cannot resolve; this filter runs
+    where cookiecutter runs. A process that bakes several templates
+    (pytest-cookies) imports this module once, so ``_repo_dir`` comes first.
+    """
+    repo_dir = str(repo_dir)
+    if repo_dir and os.path.isdir(repo_dir):
+        return os.path.abspath(repo_dir)
+    return TEMPLATE_DIR
 
 
 def recorded_answers(context):
@@ -132,5 +145,5 @@ class TemplateFilters(Extension):
             package_name=package_name,
             folder_name=folder_name,
             task_list=task_list,
+            template_folder=template_folder,
             recorded_answers=recorded_answers)
-        environment.globals['template_dir'] = TEMPLATE_DIR

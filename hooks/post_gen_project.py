@@ -23,7 +23,8 @@ ANSWERS = json.loads(r'''{{ {
     'project_slug': cookiecutter.project_slug,
 } | tojson }}''')
 CONTEXT = json.loads(r'''{{ cookiecutter | tojson }}''')
-TEMPLATE_DIR = json.loads(r'''{{ template_dir | tojson }}''')
+TEMPLATE_DIR = json.loads(
+    r'''{{ cookiecutter._repo_dir|default('')|template_folder|tojson }}''')
 
 # What the answers own. Each key names tasks or backbone sources (the
 # answers' ``__tasks`` and ``__backbone_source``); its paths are kept when
@@ -68,16 +69,6 @@ TOOLBOX = {'cls': 'mmcls', 'det': 'mmdet', 'seg': 'mmseg'}
 KEPT_FILES_SHOWN = 3
 
 
-def template_dir():
-    """The template's folder, from the context where it says so."""
-    repo_dir = CONTEXT.get('_repo_dir', '')
-    # Relative to where cookiecutter runs, not to this hook; a template
-    # given as a relative path is where local_extensions.py says.
-    if os.path.isabs(repo_dir) and os.path.isdir(repo_dir):
-        return repo_dir
-    return TEMPLATE_DIR
-
-
 def unwanted_paths(chosen):
     """The entries of ``OWNED_PATHS`` that no chosen answer keeps."""
     return [
@@ -92,7 +83,7 @@ def unwanted_files(chosen):
     # walk the template.
     import jinja2
 
-    directory = template_dir()
+    directory = TEMPLATE_DIR
     if directory not in sys.path:  # for local_extensions
         sys.path.insert(0, directory)
     from local_extensions import baked_files, keeps

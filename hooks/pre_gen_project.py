@@ -60,7 +60,8 @@ ANSWERS = json.loads(r'''{{ {
     'project_slug': cookiecutter.project_slug,
 } | tojson }}''')
 CONTEXT = json.loads(r'''{{ cookiecutter | tojson }}''')
-TEMPLATE_DIR = json.loads(r'''{{ template_dir | tojson }}''')
+TEMPLATE_DIR = json.loads(
+    r'''{{ cookiecutter._repo_dir|default('')|template_folder|tojson }}''')
 
 
 def check_backbone_name(name, module):
@@ -142,16 +143,6 @@ def check_project_slug(slug):
     return None
 
 
-def template_dir():
-    """The template's folder, from the context where it says so."""
-    repo_dir = CONTEXT.get('_repo_dir', '')
-    # Relative to where cookiecutter runs, not to this hook; a template
-    # given as a relative path is where local_extensions.py says.
-    if os.path.isabs(repo_dir) and os.path.isdir(repo_dir):
-        return repo_dir
-    return TEMPLATE_DIR
-
-
 def owned_paths(directory):
     """The post-gen hook's table of what the answers own, read as data."""
     hook = os.path.join(directory, 'hooks', 'post_gen_project.py')
@@ -192,7 +183,7 @@ def python_sources():
     from cookiecutter.environment import StrictEnvironment
     from jinja2 import FileSystemLoader
 
-    directory = template_dir()
+    directory = TEMPLATE_DIR
     if directory not in sys.path:  # for local_extensions
         sys.path.insert(0, directory)
     from local_extensions import PROJECT_TEMPLATE, baked_files, keeps
