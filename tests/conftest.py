@@ -59,6 +59,13 @@ def rendered_hook(tmp_path, monkeypatch):
     return load
 
 
+def pytest_collection_modifyitems(items):
+    # The baked projects' suites take most of the time: started first, they
+    # run beside each other and the short tests fill in around them when
+    # pytest-xdist runs several workers.
+    items.sort(key=lambda item: item.path.name != 'test_generated_projects.py')
+
+
 # The stack checks are templates, rendered into baked projects and run there
 # (tests/test_generated_projects.py).
 collect_ignore = ['stack']

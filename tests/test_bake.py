@@ -12,6 +12,7 @@ from pathlib import Path
 import jinja2
 import pytest
 import yaml
+from test_generated_projects import PROJECTS
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 
@@ -266,6 +267,19 @@ def test_name_check_reads_every_python_file(baked, rendered_hook):
         assert text == (project / path).read_text(encoding='utf-8'), path
 
 
+#: The bakes whose whole suite test_generated_projects.py runs, config test
+#: included.
+SUITE_RUN_ELSEWHERE = {(param.values[0].get('tasks', 'cls,det,seg'),
+                        param.values[0].get('backbone_name', 'ConvNeXt'))
+                       for param in PROJECTS}
+
+
+@pytest.mark.parametrize('baked', [
+    combination for combination in COMBINATIONS
+    if (combination[0], combination[1][0]) not in SUITE_RUN_ELSEWHERE
+],
+                         ids=lambda c: f'{c[1][0]}-{c[0]}',
+                         indirect=True)
 def test_configs_build_and_run(baked):
     """The project's own config test: load, build, forward every config."""
     project = baked[0]
