@@ -4,6 +4,7 @@
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -93,13 +94,22 @@ class ToyProject:
             subprocess.CompletedProcess: With standard output and error
             interleaved in ``stdout``.
         """
-        return subprocess.run(['bash', '-c', command],
+        # A process group of its own, so that a command stopped by the
+        # timeout or by Ctrl-C does not leave its training running.
+        with subprocess.Popen(['bash', '-c', command],
                               cwd=self.path,
                               env=self.env,
                               stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT,
                               text=True,
-                              timeout=timeout)
+                              process_group=0) as process:
+            try:
+                output, _ = process.communicate(timeout=timeout)
+            except (subprocess.TimeoutExpired, KeyboardInterrupt):
+                os.killpg(process.pid, signal.SIGKILL)
+                raise
+        return subprocess.CompletedProcess(process.args, process.returncode,
+                                           output)
 
     def run(self, command, timeout=900):
         """Run ``command`` once, which must succeed; its output."""
