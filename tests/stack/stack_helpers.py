@@ -162,7 +162,7 @@ class TryIt:
     README command that its own tests also run is run once.
 
     Args:
-        toy_project (ToyProject): The project's session fixture.
+        toy_project (ToyProject): The project's ``toy_project`` fixture.
     """
 
     def __init__(self, toy_project):

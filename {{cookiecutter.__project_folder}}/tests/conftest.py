@@ -64,7 +64,7 @@ TOY_COMMANDS = {task: toy_commands(task) for task in TOY_CONFIGS}
 class ToyProject:
     """A copy of the project in which commands run as a user types them.
 
-    Each command runs once per test session; later calls get the output of
+    Each command runs once per pytest run; later calls get the output of
     the first run, so tests that need the same training share it.
 
     Args:
