@@ -114,6 +114,37 @@ def baked_files(template_dir, render):
     return files
 
 
+def chosen_answers(context):
+    """What a bake chose, in the words of the post-gen hook's table.
+
+    Args:
+        context (dict): The bake's ``cookiecutter`` context.
+
+    Returns:
+        set: Its tasks, its backbone source and its OpenMMLab generation.
+    """
+    return set(context['__tasks'].split(',')) | {
+        context['__backbone_source'], context['openmmlab']
+    }
+
+
+def owners_chosen(owners, chosen):
+    """Whether a key of ``OWNED_PATHS`` names answers that are chosen.
+
+    Args:
+        owners (str): Alternatives separated by spaces, each one answer or
+            answers joined by ``+`` that must all be chosen: ``'det seg'``
+            is det or seg, ``'seg+1.x'`` is seg in a 1.x bake.
+        chosen (set): What :func:`chosen_answers` gives.
+
+    Returns:
+        bool
+    """
+    return any(
+        set(alternative.split('+')) <= chosen
+        for alternative in owners.split())
+
+
 def keeps(path, owned_paths, chosen):
     """Whether a bake keeps a file it wrote.
 
@@ -122,16 +153,16 @@ def keeps(path, owned_paths, chosen):
         owned_paths (dict): The post-gen hook's ``OWNED_PATHS``: for the
             answers named in each key, the files (and folders, ending in
             ``/``) that only they keep.
-        chosen (set): The bake's tasks and backbone source.
+        chosen (set): What :func:`chosen_answers` gives.
 
     Returns:
-        bool: False if an entry of ``owned_paths`` holds ``path`` and none
-        of its answers is chosen.
+        bool: False if an entry of ``owned_paths`` holds ``path`` and its
+        key names no chosen answers.
     """
     for owners, paths in owned_paths.items():
         for owned in paths:
             if path == owned or owned.endswith('/') and path.startswith(owned):
-                return bool(set(owners.split()) & chosen)
+                return owners_chosen(owners, chosen)
     return True
 
 

@@ -15,22 +15,17 @@ import os
 import sys
 from pathlib import Path
 
-ANSWERS = json.loads(r'''{{ {
-    'tasks': cookiecutter.__tasks,
-    'backbone_source': cookiecutter.__backbone_source,
-    'config_prefix': cookiecutter.__config_prefix,
-    'toy_arch': cookiecutter.__toy_arch,
-    'project_slug': cookiecutter.project_slug,
-} | tojson }}''')
 CONTEXT = json.loads(r'''{{ cookiecutter | tojson }}''')
 TEMPLATE_DIR = json.loads(
     r'''{{ cookiecutter._repo_dir|default('')|template_folder|tojson }}''')
 
-# What the answers own. Each key names tasks or backbone sources (the
-# answers' ``__tasks`` and ``__backbone_source``); its paths are kept when
-# any of them is chosen. A path ending in / is a folder: every file that the
-# template has under it. Every other file of the template is kept by every
-# bake. The template's tests and README tree follow this table.
+# What the answers own. Each key names tasks, backbone sources or OpenMMLab
+# generations (the answers' ``__tasks``, ``__backbone_source`` and
+# ``openmmlab``); its paths are kept when any of them is chosen, and a ``+``
+# joins answers that must all be chosen. A path ending in / is a folder:
+# every file that the template has under it. Every other file of the
+# template is kept by every bake. The template's tests and README tree
+# follow this table.
 OWNED_PATHS = {
     'cls': [
         'configs/cls/',
@@ -49,7 +44,6 @@ OWNED_PATHS = {
         'data/ade/',
         'tests/test_train_seg.py',
         'tools/toy_data/seg_ade_shapes.py',
-        'upstream_fixes/seg_repeat_dataset.py',
     ],
     'det seg': [
         'models/layer_decay_optimizer_constructor.py',
@@ -57,13 +51,15 @@ OWNED_PATHS = {
         'tools/toy_data/shapes.py',
     ],
     'convnext': ['tests/test_convnext_parity.py'],
+    '1.x': [
+        'requirements/openmmlab1x.txt',
+        'upstream_fixes/data_parallel.py',
+        'upstream_fixes/iter_runner_resume.py',
+        'upstream_fixes/launcher_argv.py',
+    ],
+    'seg+1.x': ['upstream_fixes/seg_repeat_dataset.py'],
+    '2.x': ['requirements/openmmlab2x.txt'],
 }
-FIRST_CONFIG = {
-    'cls': 'configs/cls/{prefix}-{arch}_toy-digits.py',
-    'det': 'configs/det/mask-rcnn_{prefix}-{arch}_fpn_toy-shapes.py',
-    'seg': 'configs/seg/upernet_{prefix}-{arch}_toy-shapes.py',
-}
-TOOLBOX = {'cls': 'mmcls', 'det': 'mmdet', 'seg': 'mmseg'}
 # Files of the user's named in the line about kept folders; the rest are
 # counted.
 KEPT_FILES_SHOWN = 3
@@ -71,9 +67,11 @@ KEPT_FILES_SHOWN = 3
 
 def unwanted_paths(chosen):
     """The entries of ``OWNED_PATHS`` that no chosen answer keeps."""
+    from local_extensions import owners_chosen
+
     return [
         path for owners, paths in OWNED_PATHS.items()
-        if not set(owners.split()) & chosen for path in paths
+        if not owners_chosen(owners, chosen) for path in paths
     ]
 
 
@@ -83,9 +81,6 @@ def unwanted_files(chosen):
     # walk the template.
     import jinja2
 
-    directory = TEMPLATE_DIR
-    if directory not in sys.path:  # for local_extensions
-        sys.path.insert(0, directory)
     from local_extensions import baked_files, keeps
 
     # File names hold only the context's names: a plain strict environment
@@ -95,7 +90,7 @@ def unwanted_files(chosen):
     def render(text):
         return environment.from_string(text).render(cookiecutter=CONTEXT)
 
-    return sorted(path for path in baked_files(directory, render)
+    return sorted(path for path in baked_files(TEMPLATE_DIR, render)
                   if not keeps(path, OWNED_PATHS, chosen))
 
 
@@ -156,28 +151,32 @@ def kept_line(kept):
 
 
 def next_steps(tasks):
-    first = tasks[0]
-    config = FIRST_CONFIG[first].format(
-        prefix=ANSWERS['config_prefix'], arch=ANSWERS['toy_arch'])
-    work_dir = 'work_dirs/' + Path(config).stem
+    # The README's first training, as printed there.
+    readme = Path('README.md').read_text(encoding='utf-8')
+    first_training = next(line for line in readme.splitlines()
+                          if line.startswith('mim train '))
     return '\n'.join([
         '',
-        f'Created {ANSWERS["project_slug"]}/ for: {", ".join(tasks)}.',
+        f'Created {CONTEXT["project_slug"]}/ for: {", ".join(tasks)}.',
         'Next steps:',
-        f'  cd {ANSWERS["project_slug"]}',
-        '  bash tools/install.sh -r requirements/tests.txt  # OpenMMLab 1.x',
+        f'  cd {CONTEXT["project_slug"]}',
+        '  bash tools/install.sh -r requirements/tests.txt  # OpenMMLab '
+        f'{CONTEXT["openmmlab"]}',
         '  export PYTHONPATH=$(pwd)',
         '  python tools/make_toy_data.py    # tiny datasets in data/toy/',
-        f'  mim train {TOOLBOX[first]} {config} --work-dir {work_dir} '
-        '--seed 0',
+        f'  {first_training}',
         'README.md has the rest of "Try it in 5 minutes" and the commands',
         'for real data, many GPUs and Slurm.',
     ])
 
 
 def main():
-    tasks = ANSWERS['tasks'].split(',')
-    chosen = set(tasks) | {ANSWERS['backbone_source']}
+    if TEMPLATE_DIR not in sys.path:  # for local_extensions
+        sys.path.insert(0, TEMPLATE_DIR)
+    from local_extensions import chosen_answers
+
+    tasks = CONTEXT['__tasks'].split(',')
+    chosen = chosen_answers(CONTEXT)
     unwanted = unwanted_paths(chosen)
     if unwanted:
         kept = remove(

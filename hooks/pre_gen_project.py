@@ -21,10 +21,11 @@ import sys
 
 KNOWN_TASKS = ('cls', 'det', 'seg')
 BACKBONE_CODES = ('skeleton', 'convnext')
-# The names mmcls 0.25 registers in its model registry, where the backbone
+# The names mmcls 0.25 registers in its model registry, where a 1.x backbone
 # registers too. Taking one would replace mmcls's own model in every config
 # that names it; ConvNeXt is the one replacement this template intends.
-# tests/test_bad_answers.py compares this list with the installed mmcls.
+# tests/test_bad_answers.py compares this list with the installed mmcls, and
+# the next one with the installed mmpretrain.
 MMCLS_MODEL_NAMES = (
     'AlexNet', 'AsymmetricLoss', 'CSPDarkNet', 'CSPResNeXt', 'CSPResNet',
     'CSRAClsHead', 'ClsHead', 'Conformer', 'ConformerHead', 'ConvMixer',
@@ -40,7 +41,59 @@ MMCLS_MODEL_NAMES = (
     'ShuffleNetV1', 'ShuffleNetV2', 'StackedLinearClsHead', 'SwinTransformer',
     'SwinTransformerV2', 'T2T_ViT', 'TIMMBackbone', 'TNT', 'VAN', 'VGG',
     'VisionTransformer', 'VisionTransformerClsHead')
-REPLACEABLE_MMCLS_MODELS = ('ConvNeXt', )
+# The same for mmpretrain 1.2, where a 2.x backbone registers.
+MMPRETRAIN_MODEL_NAMES = (
+    'AlexNet', 'ArcFaceClsHead', 'AsymmetricLoss', 'AverageClsScoreTTA',
+    'BEiT', 'BEiTPretrainViT', 'BEiTV1Head', 'BEiTV2Head', 'BEiTV2Neck',
+    'BEiTViT', 'BYOL', 'BarlowTwins', 'Blip2Caption', 'Blip2Retrieval',
+    'Blip2VQA', 'BlipCaption', 'BlipGrounding', 'BlipNLVR', 'BlipRetrieval',
+    'BlipVQA', 'CAE', 'CAEHead', 'CAELoss', 'CAENeck', 'CAEPretrainViT',
+    'CLIP', 'CLIPGenerator', 'CLIPZeroShot', 'CSPDarkNet', 'CSPResNeXt',
+    'CSPResNet', 'CSRAClsHead', 'ChineseCLIP', 'ClsBatchNormNeck',
+    'ClsDataPreprocessor', 'ClsHead', 'Conformer', 'ConformerHead',
+    'ContrastiveHead', 'ConvMixer', 'ConvNeXt', 'CosineEMA',
+    'CosineSimilarityLoss', 'CrossCorrelationLoss', 'CrossEntropyLoss',
+    'DALL-E', 'DaViT', 'DeiT3', 'DeiTClsHead', 'DenseCL', 'DenseCLNeck',
+    'DenseNet', 'DistilledVisionTransformer', 'EVA', 'EdgeNeXt',
+    'EfficientFormer', 'EfficientFormerClsHead', 'EfficientNet',
+    'EfficientNetV2', 'Flamingo', 'FocalLoss', 'GRN', 'GeneralizedMeanPooling',
+    'GlobalAveragePooling', 'GroundingHead', 'HOGGenerator', 'HRFuseScales',
+    'HRNet', 'HiViT', 'HorNet', 'HuggingFaceClassifier', 'ITCHead', 'ITMHead',
+    'ImageClassifier', 'ImageToImageRetriever', 'InceptionV3', 'LN2d',
+    'LabelSmoothLoss', 'LatentCrossCorrelationHead', 'LatentPredictHead',
+    'LeNet5', 'LeViT', 'LeViTClsHead', 'LinearClsHead', 'LinearNeck', 'Llava',
+    'LoRAModel', 'MAE', 'MAEHiViT', 'MAEPretrainDecoder', 'MAEPretrainHead',
+    'MAEViT', 'MFF', 'MFFViT', 'MILAN', 'MILANPretrainDecoder', 'MILANViT',
+    'MIMHead', 'MViT', 'MaskFeat', 'MaskFeatViT', 'MiniGPT4', 'MixMIM',
+    'MixMIMPretrainDecoder', 'MixMIMPretrainHead', 'MixMIMPretrainTransformer',
+    'MixMIMTransformer', 'MlpMixer', 'MoCo', 'MoCoV2Neck', 'MoCoV3',
+    'MoCoV3Head', 'MoCoV3ViT', 'MobileNetV2', 'MobileNetV3', 'MobileOne',
+    'MobileViT', 'MultiLabelClsHead', 'MultiLabelLinearClsHead',
+    'MultiModalDataPreprocessor', 'MultiTaskHead', 'NonLinearNeck', 'OFA',
+    'Otter', 'PCPVT', 'PixelReconstructionLoss', 'PoolFormer', 'PyramidVig',
+    'QuickGELU', 'RAM', 'RAMNormal', 'RAMOpenset', 'RIFormer', 'RegNet',
+    'RepLKNet', 'RepMLPNet', 'RepVGG', 'Res2Net', 'ResNeSt', 'ResNeXt',
+    'ResNet', 'ResNetV1c', 'ResNetV1d', 'ResNet_CIFAR', 'RevVisionTransformer',
+    'SEResNeXt', 'SEResNet', 'SVT', 'SeesawLoss', 'SelfSupDataPreprocessor',
+    'SeqGenerationHead', 'ShiftWindowMSA', 'ShuffleNetV1', 'ShuffleNetV2',
+    'SimCLR', 'SimMIM', 'SimMIMHead', 'SimMIMLinearDecoder',
+    'SimMIMSwinTransformer', 'SimSiam', 'SparK', 'SparKLightDecoder',
+    'SparKPretrainHead', 'SparseBatchNorm2d', 'SparseConvNeXt', 'SparseLN2d',
+    'SparseResNet', 'SparseSyncBatchNorm2d', 'StackedLinearClsHead', 'SwAV',
+    'SwAVHead', 'SwAVLoss', 'SwAVNeck', 'SwinTransformer', 'SwinTransformerV2',
+    'T2T_ViT', 'TIMMBackbone', 'TNT', 'TimmClassifier', 'TinyViT',
+    'TwoNormDataPreprocessor', 'VAN', 'VGG', 'VQAGenerationHead', 'VQKD',
+    'ViTEVA02', 'ViTSAM', 'VideoDataPreprocessor', 'Vig', 'VigClsHead',
+    'VisionTransformer', 'VisionTransformerClsHead', 'XCiT', 'iTPN',
+    'iTPNClipHead', 'iTPNHiViT', 'iTPNPretrainDecoder')
+# Per OpenMMLab generation: the toolbox whose model registry the backbone
+# joins, and the names registered there. Of those, the template replaces
+# REPLACEABLE_MODELS on purpose.
+REGISTERED_MODELS = {
+    '1.x': ('mmcls', MMCLS_MODEL_NAMES),
+    '2.x': ('mmpretrain', MMPRETRAIN_MODEL_NAMES),
+}
+REPLACEABLE_MODELS = ('ConvNeXt', )
 # What the project itself keeps in models/ beside the backbone's module,
 # which the backbone's module must not overwrite or shadow: its other modules
 # (tests/test_bad_answers.py compares them with the template) and the
@@ -57,6 +110,7 @@ ANSWERS = json.loads(r'''{{ {
     'backbone_module': cookiecutter.__backbone_module,
     'backbone_code': cookiecutter.backbone_code,
     'tasks': cookiecutter.tasks,
+    'openmmlab': cookiecutter.openmmlab,
     'project_slug': cookiecutter.project_slug,
 } | tojson }}''')
 CONTEXT = json.loads(r'''{{ cookiecutter | tojson }}''')
@@ -64,7 +118,7 @@ TEMPLATE_DIR = json.loads(
     r'''{{ cookiecutter._repo_dir|default('')|template_folder|tojson }}''')
 
 
-def check_backbone_name(name, module):
+def check_backbone_name(name, module, generation):
     if not re.fullmatch(r'[A-Za-z_][A-Za-z0-9_]*', name) or not name.isascii():
         return (f'backbone_name {name!r} is not a valid Python class name: '
                 'use ASCII letters, digits and _, not starting with a digit '
@@ -87,11 +141,12 @@ def check_backbone_name(name, module):
         return (f'backbone_name {name!r} is a Python builtin, which the '
                 'backbone\'s code uses: choose another class name such as '
                 'MyNet')
-    if name in MMCLS_MODEL_NAMES and name not in REPLACEABLE_MMCLS_MODELS:
-        return (f'backbone_name {name!r} is already a model of mmcls and '
+    toolbox, registered = REGISTERED_MODELS[generation]
+    if name in registered and name not in REPLACEABLE_MODELS:
+        return (f'backbone_name {name!r} is already a model of {toolbox} and '
                 'would replace it in its registry: choose another class name '
-                'such as MyNet (of mmcls\'s own names, only ConvNeXt may be '
-                'taken)')
+                f'such as MyNet (of {toolbox}\'s own names, only ConvNeXt may '
+                'be taken)')
     if module == name:
         return (f'backbone_name {name!r} is also the name of its module, '
                 f'models/{module}.py, which the class would hide in the '
@@ -183,18 +238,18 @@ def python_sources():
     from cookiecutter.environment import StrictEnvironment
     from jinja2 import FileSystemLoader
 
-    directory = TEMPLATE_DIR
-    if directory not in sys.path:  # for local_extensions
-        sys.path.insert(0, directory)
-    from local_extensions import PROJECT_TEMPLATE, baked_files, keeps
+    if TEMPLATE_DIR not in sys.path:  # for local_extensions
+        sys.path.insert(0, TEMPLATE_DIR)
+    from local_extensions import (PROJECT_TEMPLATE, baked_files,
+                                  chosen_answers, keeps)
 
     environment = StrictEnvironment(
         context={'cookiecutter': CONTEXT},
         keep_trailing_newline=True,
         **CONTEXT.get('_jinja2_env_vars', {}))
-    root = os.path.join(directory, PROJECT_TEMPLATE)
+    root = os.path.join(TEMPLATE_DIR, PROJECT_TEMPLATE)
     environment.loader = FileSystemLoader(
-        [root, os.path.join(directory, 'templates')])
+        [root, os.path.join(TEMPLATE_DIR, 'templates')])
     syntax = [
         start for start in (environment.block_start_string,
                             environment.variable_start_string,
@@ -206,11 +261,9 @@ def python_sources():
     def render(text):
         return environment.from_string(text).render(cookiecutter=CONTEXT)
 
-    chosen = set(CONTEXT['__tasks'].split(',')) | {
-        CONTEXT['__backbone_source']
-    }
-    table = owned_paths(directory)
-    for path, source in sorted(baked_files(directory, render).items()):
+    chosen = chosen_answers(CONTEXT)
+    table = owned_paths(TEMPLATE_DIR)
+    for path, source in sorted(baked_files(TEMPLATE_DIR, render).items()):
         if not path.endswith('.py') or not keeps(path, table, chosen):
             continue
         with open(os.path.join(root, source), encoding='utf-8') as file:
@@ -246,7 +299,7 @@ def name_clash(name):
 def main():
     errors = [
         check_backbone_name(ANSWERS['backbone_name'],
-                            ANSWERS['backbone_module']),
+                            ANSWERS['backbone_module'], ANSWERS['openmmlab']),
         check_backbone_code(ANSWERS['backbone_code']),
         check_tasks(ANSWERS['tasks']),
         check_project_slug(ANSWERS['project_slug']),

@@ -4,11 +4,14 @@ The pre-gen hook checks each answer, and then the backbone name against the
 project's Python code, which it renders in memory: a name that the code
 already uses for something else is refused before anything is written too.
 """
+import ast
+import subprocess
 from pathlib import Path
 
 import pytest
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
+from generations import python_of
 
 BAD_ANSWERS = [
     ({'backbone_name': ''}, "backbone_name '' is not a valid Python class"),
@@ -27,6 +30,9 @@ BAD_ANSWERS = [
      'of mmcls and would replace it'),
     ({'backbone_name': 'LinearClsHead'}, "backbone_name 'LinearClsHead' is "
      'already a model of mmcls'),
+    ({'backbone_name': 'SparseConvNeXt', 'openmmlab': '2.x'},
+     "backbone_name 'SparseConvNeXt' is already a model of mmpretrain and "
+     'would replace it'),
     ({'backbone_name': 'LayerDecayOptimizerConstructor'},
      "would be written to models/layer_decay_optimizer_constructor.py and "
      "overwrite the project's own module"),
@@ -90,15 +96,19 @@ def test_bad_answer_is_refused(answers, message, template_root, tmp_path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ['out']
 
 
-def test_unknown_choice_is_refused_by_cookiecutter(template_root, tmp_path):
+@pytest.mark.parametrize('answer, value, choices', [
+    ('backbone_code', 'resnet', r"\['skeleton', 'convnext'\]"),
+    ('openmmlab', '3.x', r"\['1.x', '2.x'\]"),
+])
+def test_unknown_choice_is_refused_by_cookiecutter(template_root, tmp_path,
+                                                   answer, value, choices):
     """Choice answers are checked by cookiecutter itself, before any hook."""
-    with pytest.raises(ValueError, match=r"resnet provided for choice "
-                       r"variable backbone_code, but the choices are "
-                       r"\['skeleton', 'convnext'\]"):
+    with pytest.raises(ValueError, match=rf"{value} provided for choice "
+                       rf"variable {answer}, but the choices are {choices}"):
         cookiecutter(
             str(template_root),
             no_input=True,
-            extra_context={'backbone_code': 'resnet'},
+            extra_context={answer: value},
             output_dir=str(tmp_path))
     assert list(tmp_path.iterdir()) == []
 
@@ -123,16 +133,33 @@ def test_quotes_and_jinja_text_stay_text(template_root, tmp_path):
     assert 'Author: Quote " \' \\ back{{ not_jinja }}.' in readme
 
 
-def test_refused_names_are_those_mmcls_registers(hook_constant):
-    """The hook's copy of mmcls's model names matches the installed mmcls.
+#: How each generation's Python lists the names of its model registry.
+LIST_MODEL_NAMES = {
+    'MMCLS_MODEL_NAMES':
+    'import mmcls.models; from mmcls.models.builder import MODELS; '
+    'print(sorted(MODELS.module_dict))',
+    'MMPRETRAIN_MODEL_NAMES':
+    'import mmpretrain.models; from mmpretrain.registry import MODELS; '
+    'print(sorted(MODELS.module_dict))',
+}
 
-    The hook runs before anything is installed, so it cannot ask mmcls.
+
+@pytest.mark.parametrize('generation, constant', [
+    ('1.x', 'MMCLS_MODEL_NAMES'),
+    ('2.x', 'MMPRETRAIN_MODEL_NAMES'),
+])
+def test_refused_names_are_those_the_toolbox_registers(
+        hook_constant, generation, constant):
+    """The hook's copy of the model names matches the installed toolbox.
+
+    The hook runs before anything is installed, so it cannot ask it.
     """
-    import mmcls.models  # noqa: F401 (registers the models)
-    from mmcls.models.builder import MODELS
-
-    names = hook_constant('pre_gen_project', 'MMCLS_MODEL_NAMES')
-    assert sorted(names) == sorted(MODELS.module_dict)
+    listed = subprocess.run(
+        [python_of(generation), '-c', LIST_MODEL_NAMES[constant]],
+        capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr[-3000:]
+    names = hook_constant('pre_gen_project', constant)
+    assert sorted(names) == ast.literal_eval(listed.stdout.splitlines()[-1])
 
 
 def test_refused_modules_are_those_the_project_keeps(template_root,

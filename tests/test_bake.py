@@ -12,6 +12,7 @@ from pathlib import Path
 import jinja2
 import pytest
 import yaml
+from generations import GENERATIONS, generation_python
 from test_generated_projects import PROJECTS
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
@@ -22,13 +23,15 @@ TASK_SUBSETS = [
     for subset in itertools.combinations(TASKS, size)
 ]
 BACKBONES = [('ConvNeXt', 'convnext'), ('MyNet', 'my_net')]
-COMBINATIONS = list(itertools.product(TASK_SUBSETS, BACKBONES))
+DEFAULTS = json.loads((TEMPLATE_ROOT / 'cookiecutter.json').read_text())
+COMBINATIONS = list(itertools.product(TASK_SUBSETS, BACKBONES, GENERATIONS))
 
 # Words that would betray a task the user did not choose. The OpenMMLab
 # stack itself (requirements, compatibility notes) is shared by all tasks.
 TASK_WORDS = {
     'cls': ('configs/cls', 'data/imagenet', 'build_classifier',
-            'mim train mmcls', 'toy-digits', 'imagenet_digits'),
+            'mim train mmcls', 'mim train mmpretrain', 'toy-digits',
+            'imagenet_digits'),
     'det': ('configs/det', 'data/coco', 'build_detector', 'mim train mmdet',
             'mask-rcnn', 'coco_shapes', 'instances_train2017'),
     'seg': ('configs/seg', 'data/ade', 'build_segmentor', 'mim train mmseg',
@@ -41,11 +44,15 @@ UNRENDERED = re.compile(r'\{\{|\}\}|\{%|%\}|\{#|#\}')
 
 
 def owners(path, owned_paths):
-    """The answers that own ``path`` in the post-gen hook's table, if any."""
+    """The sets of answers that own ``path`` in the post-gen hook's table.
+
+    Any one set, all of its answers chosen, keeps the path; ``None`` when
+    the table does not name it.
+    """
     for key, paths in owned_paths.items():
         for owned in paths:
             if path == owned or owned.endswith('/') and path.startswith(owned):
-                return set(key.split())
+                return [set(owner.split('+')) for owner in key.split()]
     return None
 
 
@@ -59,7 +66,7 @@ def expected_files(project, owned_paths):
     answers = json.loads((project / '.cookiecutter.json').read_text())
     context = answers['cookiecutter']
     chosen = set(context['__tasks'].split(',')) | {
-        context['__backbone_source']
+        context['__backbone_source'], context['openmmlab']
     }
     names = jinja2.Environment(undefined=jinja2.StrictUndefined)
     folder = TEMPLATE_ROOT / '{{cookiecutter.__project_folder}}'
@@ -69,7 +76,7 @@ def expected_files(project, owned_paths):
             name = path.relative_to(folder).as_posix()
             name = names.from_string(name).render(cookiecutter=context)
             owner = owners(name, owned_paths)
-            if owner is None or owner & chosen:
+            if owner is None or any(answers <= chosen for answers in owner):
                 files.add(name)
     return files
 
@@ -82,12 +89,18 @@ def project_files(project):
     }
 
 
-@pytest.fixture(params=COMBINATIONS, ids=lambda c: f'{c[1][0]}-{c[0]}')
+def bake_id(combination):
+    tasks, (backbone, _), generation = combination
+    return f'{backbone}-{tasks}-{generation}'
+
+
+@pytest.fixture(params=COMBINATIONS, ids=bake_id)
 def baked(request, cookies):
-    tasks, (backbone, module) = request.param
+    tasks, (backbone, module), generation = request.param
     result = cookies.bake(extra_context={
         'backbone_name': backbone,
-        'tasks': tasks
+        'tasks': tasks,
+        'openmmlab': generation
     })
     assert result.exception is None, result.exception
     assert result.exit_code == 0
@@ -117,8 +130,9 @@ def test_owned_paths_are_template_paths(template_root, owned_paths):
         path.relative_to(folder).as_posix() for path in folder.rglob('*')
         if path.is_file()
     ]
+    answers = set(TASKS) | {'convnext', 'skeleton'} | set(GENERATIONS)
     for key, paths in owned_paths.items():
-        assert set(key.split()) <= set(TASKS) | {'convnext', 'skeleton'}
+        assert set(re.split('[ +]', key)) <= answers, key
         for owned in paths:
             if owned.endswith('/'):
                 assert any(file.startswith(owned) for file in files), owned
@@ -172,10 +186,14 @@ def test_lint_clean(baked):
 
 
 def run_project_tests(project, *test_files):
-    """Run some of a baked project's own tests; they must pass."""
+    """Run some of a baked project's own tests; they must pass.
+
+    They run with the Python of the bake's generation
+    (:func:`generations.generation_python`).
+    """
     run = subprocess.run(
-        [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
-         *test_files],
+        [generation_python(project), '-m', 'pytest', '-q', '-p',
+         'no:cacheprovider', *test_files],
         cwd=project, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return run
@@ -221,24 +239,28 @@ def assert_lint_clean(project):
 #: Class names as long as the pre-gen hook allows: a plain one, and one of
 #: one-letter words, which makes the longest module and config names.
 LONGEST_NAMES = [
-    ('HierarchicalVisionTransformerX', 'skeleton', 'cls,det,seg'),
-    ('HierarchicalVisionTransformerX', 'convnext', 'seg'),
-    ('AbAbAbAbAbAbAbAbAbAbAbAbAbAbAb', 'convnext', 'cls,det,seg'),
-    ('AbAbAbAbAbAbAbAbAbAbAbAbAbAbAb', 'skeleton', 'cls'),
+    ('HierarchicalVisionTransformerX', 'skeleton', 'cls,det,seg', '1.x'),
+    ('HierarchicalVisionTransformerX', 'convnext', 'seg', '1.x'),
+    ('AbAbAbAbAbAbAbAbAbAbAbAbAbAbAb', 'convnext', 'cls,det,seg', '1.x'),
+    ('AbAbAbAbAbAbAbAbAbAbAbAbAbAbAb', 'skeleton', 'cls', '1.x'),
+    ('HierarchicalVisionTransformerX', 'skeleton', 'cls,det,seg', '2.x'),
+    ('AbAbAbAbAbAbAbAbAbAbAbAbAbAbAb', 'convnext', 'cls,det,seg', '2.x'),
 ]
 
 
 @pytest.mark.parametrize(
-    'name, backbone_code, tasks',
+    'name, backbone_code, tasks, generation',
     LONGEST_NAMES,
     ids=['-'.join(case) for case in LONGEST_NAMES])
 def test_longest_names_lint_clean_and_configs_run(cookies, hook_constant,
-                                                  name, backbone_code, tasks):
+                                                  name, backbone_code, tasks,
+                                                  generation):
     assert len(name) == hook_constant('pre_gen_project', 'MAX_NAME_LENGTH')
     result = cookies.bake(extra_context={
         'backbone_name': name,
         'backbone_code': backbone_code,
-        'tasks': tasks
+        'tasks': tasks,
+        'openmmlab': generation
     })
     assert result.exception is None, result.exception
     assert_lint_clean(result.project_path)
@@ -268,17 +290,22 @@ def test_name_check_reads_every_python_file(baked, rendered_hook):
 
 
 #: The bakes whose whole suite test_generated_projects.py runs, config test
-#: included.
-SUITE_RUN_ELSEWHERE = {(param.values[0].get('tasks', 'cls,det,seg'),
-                        param.values[0].get('backbone_name', 'ConvNeXt'))
-                       for param in PROJECTS}
+#: included, as (tasks, backbone, generation) with the defaults filled in.
+SUITE_RUN_ELSEWHERE = {
+    tuple(
+        param.values[0].get(answer, DEFAULTS[answer]
+                            if answer != 'openmmlab' else GENERATIONS[0])
+        for answer in ('tasks', 'backbone_name', 'openmmlab'))
+    for param in PROJECTS
+}
 
 
 @pytest.mark.parametrize('baked', [
     combination for combination in COMBINATIONS
-    if (combination[0], combination[1][0]) not in SUITE_RUN_ELSEWHERE
+    if (combination[0], combination[1][0],
+        combination[2]) not in SUITE_RUN_ELSEWHERE
 ],
-                         ids=lambda c: f'{c[1][0]}-{c[0]}',
+                         ids=bake_id,
                          indirect=True)
 def test_configs_build_and_run(baked):
     """The project's own config test: load, build, forward every config."""
@@ -287,14 +314,24 @@ def test_configs_build_and_run(baked):
     assert ' passed' in run.stdout.splitlines()[-1]
 
 
-@pytest.mark.parametrize('tasks', ['cls,det,seg', 'seg', 'det cls'])
+#: The toolbox of mim's commands, per generation and task.
+TOOLBOXES = {
+    '1.x': {'cls': 'mmcls', 'det': 'mmdet', 'seg': 'mmseg'},
+    '2.x': {'cls': 'mmpretrain', 'det': 'mmdet', 'seg': 'mmsegmentation'},
+}
+
+
+@pytest.mark.parametrize('tasks, generation', [('cls,det,seg', '1.x'),
+                                               ('seg', '1.x'),
+                                               ('det cls', '1.x'),
+                                               ('seg det', '2.x')])
 def test_next_steps_are_the_readme_commands(template_root, tmp_path, capfd,
-                                            tasks):
+                                            tasks, generation):
     from cookiecutter.main import cookiecutter
     project = cookiecutter(
         str(template_root),
         no_input=True,
-        extra_context={'tasks': tasks},
+        extra_context={'tasks': tasks, 'openmmlab': generation},
         output_dir=str(tmp_path))
     printed = capfd.readouterr().out
     readme = (tmp_path / project / 'README.md').read_text()
@@ -302,12 +339,9 @@ def test_next_steps_are_the_readme_commands(template_root, tmp_path, capfd,
         line.strip() for line in printed.splitlines()
         if line.strip().startswith(('bash ', 'python ', 'mim '))
     ]
+    first_task = sorted(tasks.replace(',', ' ').split())[0]
     assert [c.split()[:3] for c in commands if c.startswith('mim')] == [[
-        'mim', 'train', {
-            'cls': 'mmcls',
-            'det': 'mmdet',
-            'seg': 'mmseg'
-        }[sorted(tasks.replace(',', ' ').split())[0]]
+        'mim', 'train', TOOLBOXES[generation][first_task]
     ]]
     readme_lines = {line.strip() for line in readme.splitlines()}
     for command in commands:

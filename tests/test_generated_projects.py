@@ -1,16 +1,17 @@
 """Baked projects pass their own tests and the stack checks, trainings too.
 
-The stack checks (``tests/stack/``) are rendered with a bake's answers into
-the bake's ``tests/stack/`` and run by one pytest command with the
-project's own tests, so both share the toy trainings. Between them the
-three bakes train both backbones on every task, with and without the
-classification run that the det/seg toy configs start from.
+The stack checks of a bake's OpenMMLab generation (``tests/stack/<gen>/``)
+are rendered with the bake's answers into its ``tests/stack/`` and run by
+one pytest command with the project's own tests, in the Python of that
+generation, so both share the toy trainings. Between them the bakes train
+ConvNeXt on every task in each generation's stack, and the skeleton on
+every task across the two (:data:`PROJECTS`).
 
 Most stack checks exercise the installed stack, the project's fixes and
-the commands the docs print, which are the same for every answer: they run
-once, in the bake with every task. The checks whose outcome depends on the
-answers beyond the task list (:data:`CHECKS_OF_EVERY_BAKE`) run in every
-bake.
+the commands the docs print, which are the same for every answer of a
+generation: they run once, in its bake with every task. The checks whose
+outcome depends on the answers beyond the task list
+(:data:`CHECKS_OF_EVERY_BAKE`) run in every bake.
 """
 import json
 import re
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from generations import generation_python
 
 STACK_CHECKS = Path(__file__).resolve().parent / 'stack'
 TASKS = ('cls', 'det', 'seg')
@@ -27,26 +29,31 @@ TASKS = ('cls', 'det', 'seg')
 #: answers render into the README and the configs.
 CHECKS_OF_EVERY_BAKE = ('test_backbone_stack.py', 'test_readme_commands.py',
                         'test_recipes.py', 'test_recipes_cls.py')
-#: The answers of each bake, and whether it runs every stack check.
+#: The answers of each bake, and whether it runs every stack check of its
+#: generation. Per generation, ConvNeXt trains every task from the digits
+#: run; the skeleton trains det and seg from scratch in 1.x, and cls and seg
+#: from the digits in 2.x (its code is the same in both but for imports).
 PROJECTS = [
-    pytest.param({}, True, id='ConvNeXt-cls,det,seg'),
-    pytest.param({
-        'backbone_name': 'MyNet',
-        'tasks': 'cls,seg'
-    },
-                 False,
-                 id='MyNet-cls,seg'),
+    pytest.param({}, True, id='ConvNeXt-cls,det,seg-1.x'),
     pytest.param({
         'backbone_name': 'MyNet',
         'tasks': 'det,seg'
     },
                  False,
-                 id='MyNet-det,seg'),
+                 id='MyNet-det,seg-1.x'),
+    pytest.param({'openmmlab': '2.x'}, True, id='ConvNeXt-cls,det,seg-2.x'),
+    pytest.param({
+        'backbone_name': 'MyNet',
+        'tasks': 'cls,seg',
+        'openmmlab': '2.x'
+    },
+                 False,
+                 id='MyNet-cls,seg-2.x'),
 ]
 
 
 def add_stack_checks(project, every_check=True):
-    """Render ``tests/stack/`` with the project's answers into it.
+    """Render the stack checks of the project's generation into it.
 
     Args:
         project (Path): A baked project.
@@ -57,14 +64,15 @@ def add_stack_checks(project, every_check=True):
         Path: The folder the checks were written to.
     """
     answers = json.loads((project / '.cookiecutter.json').read_text())
+    checks = STACK_CHECKS / answers['cookiecutter']['openmmlab']
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(STACK_CHECKS),
+        loader=jinja2.FileSystemLoader(checks),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True)
     tasks = answers['cookiecutter']['__tasks'].split(',')
     target = project / 'tests' / 'stack'
     target.mkdir()
-    for source in sorted(STACK_CHECKS.glob('*.py')):
+    for source in sorted(checks.glob('*.py')):
         # test_<topic>_<task>.py checks only a project with that task.
         task = source.stem.rsplit('_', 1)[-1]
         if task in TASKS and task not in tasks:
@@ -79,8 +87,10 @@ def add_stack_checks(project, every_check=True):
 
 def run_pytest(project, *args):
     return subprocess.run(
-        [sys.executable, '-m', 'pytest', '-q', '-rs', '-p', 'no:cacheprovider',
-         '--durations=10', *args],
+        [
+            generation_python(project), '-m', 'pytest', '-q', '-rs', '-p',
+            'no:cacheprovider', '--durations=10', *args
+        ],
         cwd=project,
         capture_output=True,
         text=True)

@@ -3,20 +3,24 @@
 #
 #   bash .ci/gpu/check.sh [--dry-run] [PROJECT]
 #
-# Bakes the default project (or takes PROJECT, a baked one), copies it into
+# Bakes the default project (or takes PROJECT, a baked one, of either
+# OpenMMLab generation), copies it into
 # $OUT/project and there, on the toy data:
 #   1. runs the README's `mim train` / `mim test` commands with
 #      `--launcher pytorch --gpus N` for every task of the project, to the end;
 #   2. runs its `--launcher slurm` commands the same way where `srun` exists
 #      (and PARTITION is set);
-#   3. runs tools/benchmark.py against mmcls's and timm's ConvNeXt, eager in
-#      every mode, then compiled in bf16 and channels_last.
+#   3. runs tools/benchmark.py against the classification toolbox's and
+#      timm's ConvNeXt, eager in every mode, then compiled in bf16 and
+#      channels_last.
 # It prints what each step measured and a summary; the logs stay in $OUT.
 # --dry-run checks the same environment on a machine without a GPU: it runs
 # the toy data and a small CPU benchmark only.
 #
 # Environment:
 #   PYTHON         the Python with the project's stack (default python3).
+#   OPENMMLAB      the generation of the project to bake: 1.x (default) or
+#                  2.x; a PROJECT given says its own.
 #   GPUS           the GPUs to use (default: every visible one).
 #   GPUS_PER_NODE  Slurm's --gpus-per-node (default GPUS).
 #   PARTITION      the Slurm partition (needed for step 2).
@@ -40,7 +44,6 @@ for arg in "$@"; do
         *) PROJECT=$(cd "$arg" && pwd) || exit 2 ;;
     esac
 done
-declare -A PACKAGE=([cls]=mmcls [det]=mmdet [seg]=mmseg)
 SUMMARY=()
 FAILED=0
 
@@ -84,7 +87,7 @@ run_task() {
             FAILED=1; return
         fi
         line=$(sed -E "$edit" <<< "$line")
-        CONFIG=$config WORK_DIR=$work_dir CHECKPOINT=$work_dir/latest.pth \
+        CONFIG=$config WORK_DIR=$work_dir CHECKPOINT=$(checkpoint_of "$work_dir") \
             step "$task $tool, --launcher $launcher" \
             "${task}_${tool}_$launcher.log" bash -c "$line" || return
     done
@@ -93,12 +96,22 @@ run_task() {
     for metric in "${metrics[@]}"; do note "        $metric"; done
 }
 
+# checkpoint_of WORK_DIR: the last checkpoint a run saved there.
+checkpoint_of() {
+    if [ "$GENERATION" = 1.x ]; then
+        echo "$1/latest.pth"
+    else  # mmengine names it in a file
+        cat "$1/last_checkpoint" 2>/dev/null
+    fi
+}
+
 # metrics_of TASK LOG: the metrics that the toolbox's test printed.
 metrics_of() {
-    case $1 in
-        cls) grep -E 'accuracy_top-[0-9]+ *:' "$2" ;;
-        det) grep -E '_mAP_copypaste' "$2" ;;
-        seg) grep -A 4 '^Summary:' "$2" | tail -n 4 ;;
+    case $GENERATION-$1 in
+        1.x-cls) grep -E 'accuracy_top-[0-9]+ *:' "$2" ;;
+        1.x-det) grep -E '_mAP_copypaste' "$2" ;;
+        1.x-seg) grep -A 4 '^Summary:' "$2" | tail -n 4 ;;
+        *) grep -E 'Epoch\(test\)|Iter\(test\).*(accuracy|mAP|mIoU)' "$2" | tail -n 1 ;;
     esac
 }
 
@@ -115,7 +128,8 @@ main() {
         say "bake the default project"
         rm -rf "$OUT/bake"
         PYTHONPATH=${WHEELS:+$OUT/site} "$PYTHON" -m cookiecutter "$ROOT" \
-            --no-input -o "$OUT/bake" > "$OUT/logs/bake.log" 2>&1 ||
+            --no-input -o "$OUT/bake" openmmlab="${OPENMMLAB:-1.x}" \
+            > "$OUT/logs/bake.log" 2>&1 ||
             { cat "$OUT/logs/bake.log"; return 1; }
         PROJECT=$(ls -d "$OUT"/bake/*/)
     fi
@@ -125,15 +139,25 @@ main() {
     (cd "$PROJECT" && tar cf - --exclude=./work_dirs --exclude=./data \
         --exclude=__pycache__ .) | tar xf - -C "$OUT/project" || return 1
     cd "$OUT/project" || return 1
+    GENERATION=$("$PYTHON" -c 'import json; print(json.load(open(".cookiecutter.json"))["cookiecutter"]["openmmlab"])') || return 1
+    if [ "$GENERATION" = 1.x ]; then
+        declare -gA PACKAGE=([cls]=mmcls [det]=mmdet [seg]=mmseg)
+        TOOLBOXES="mmcv-full mmcls mmdet mmsegmentation"
+    else
+        declare -gA PACKAGE=([cls]=mmpretrain [det]=mmdet [seg]=mmsegmentation)
+        TOOLBOXES="mmengine mmcv mmpretrain mmdet mmsegmentation"
+    fi
+    note "OpenMMLab $GENERATION project"
     # As the README's `export PYTHONPATH=$(pwd)`; the wheels after it.
     export PYTHONPATH="$(pwd)${WHEELS:+:$OUT/site}" PYTHONUNBUFFERED=1
 
     say "environment"
-    "$PYTHON" - <<'PY' | tee "$OUT/logs/environment.log" || return 1
+    "$PYTHON" - $TOOLBOXES <<'PY' | tee "$OUT/logs/environment.log" || return 1
+import sys
 from importlib.metadata import PackageNotFoundError, version
 
 import torch
-import mim, mmcls, mmcv.ops, mmdet, mmseg  # noqa: F401
+import mim, mmcv.ops, mmdet, mmseg  # noqa: F401
 
 
 def installed(name):
@@ -144,9 +168,8 @@ def installed(name):
 
 
 print(', '.join(f'{name} {installed(name)}' for name in (
-    'torch', 'torchvision', 'mmcv-full', 'mmcls', 'mmdet', 'mmsegmentation',
-    'openmim', 'timm', 'numpy')))
-print('mmcv-full ops compiled with CUDA',
+    'torch', 'torchvision', *sys.argv[1:], 'openmim', 'timm', 'numpy')))
+print('mmcv ops compiled with CUDA',
       mmcv.ops.get_compiling_cuda_version())
 print(f'{torch.cuda.device_count()} CUDA GPU(s):',
       ', '.join(torch.cuda.get_device_name(i)
@@ -172,7 +195,7 @@ PY
         for task in $tasks; do
             if [ "$task" = det ] && grep -q 'compiled with CUDA not available' \
                 "$OUT/logs/environment.log"; then
-                note "skipped det: Mask R-CNN needs mmcv-full's CUDA ops (RoIAlign, NMS), and this mmcv-full has CPU ops only"
+                note "skipped det: Mask R-CNN needs mmcv's CUDA ops (RoIAlign, NMS), and this mmcv has CPU ops only"
                 continue
             fi
             run_task "$task" pytorch "work_dirs/$(basename configs/"$task"/*toy-*.py .py)" \
@@ -194,7 +217,7 @@ PY
     fi
 
     if ! "$PYTHON" -c 'import timm' 2> /dev/null; then
-        note "note: timm is not installed, so the benchmark compares with mmcls only"
+        note "note: timm is not installed, so the benchmark compares with ${PACKAGE[cls]} only"
     fi
     if [ "$DRY_RUN" = 1 ]; then
         step "benchmark (CPU smoke run)" benchmark_eager.log "$PYTHON" \

@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Prepares the GPU check (check.sh) for a GPU machine without network. Run it
-# on a machine with network and the same CPU architecture and OS family:
-#   .gpu/venv     a venv of the GPU machine's Python and torch, with the stack
-#                 installed by the project's own tools/install.sh (mmcv-full
-#                 built from the sdist for that torch; without CUDA here, its
-#                 ops are CPU-only, so check.sh leaves detection out);
-#   .gpu/wheels   the wheels of every package the GPU machine lacks;
-#   .gpu/project  the default project.
+# on a machine with network and the same CPU architecture and OS family; for
+# OpenMMLab generation GEN (OPENMMLAB, default 1.x) it makes:
+#   .gpu/GEN/project  the default project of that generation;
+#   .gpu/GEN/venv     a venv of the GPU machine's Python and torch, with the
+#                     stack installed by the project's own tools/install.sh
+#                     (mmcv built from the sdist for that torch; without CUDA
+#                     here, its ops are CPU-only, so check.sh leaves
+#                     detection out);
+#   .gpu/GEN/wheels   the wheels of every package the GPU machine lacks.
 # Then it dry-runs check.sh here, with the wheels installed the way the GPU
-# machine will install them. Copy .ci/gpu/, .gpu/wheels and .gpu/project
-# there and run, from the copy of this repository:
-#   WHEELS=.gpu/wheels bash .ci/gpu/check.sh .gpu/project
-# Rerunning reuses .gpu/venv and bakes the project afresh.
+# machine will install them. Copy .ci/gpu/, .gpu/GEN/wheels and
+# .gpu/GEN/project there and run, from the copy of this repository:
+#   WHEELS=.gpu/GEN/wheels bash .ci/gpu/check.sh .gpu/GEN/project
+# Rerunning reuses .gpu/GEN/venv and bakes the project afresh.
 #
 # Environment:
+#   OPENMMLAB           the generation: 1.x (default) or 2.x.
 #   TARGET_PYTHON       the GPU machine's Python version's interpreter here
 #                       (default python3).
 #   TARGET_TORCH, TARGET_TORCHVISION
@@ -24,12 +27,13 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-GPU_DIR=$ROOT/.gpu
+OPENMMLAB=${OPENMMLAB:-1.x}
+GPU_DIR=$ROOT/.gpu/$OPENMMLAB
+MMCV_PACKAGE=$([ "$OPENMMLAB" = 1.x ] && echo mmcv-full || echo mmcv)
 TARGET_PYTHON=${TARGET_PYTHON:-python3}
 TARGET_TORCH=${TARGET_TORCH:-2.14.1}
 TARGET_TORCHVISION=${TARGET_TORCHVISION:-0.29.1}
 TARGET_PACKAGES=${TARGET_PACKAGES:-/dev/null}
-PROJECT_TEMPLATE="$ROOT/{{cookiecutter.__project_folder}}"
 log() { printf '\n[prepare] %s\n' "$*"; }
 
 mkdir -p "$GPU_DIR/wheels"
@@ -40,12 +44,19 @@ if [ ! -x "$VENV_PYTHON" ]; then
     "$VENV_PYTHON" -m pip install -q --disable-pip-version-check "pip<26"
 fi
 "$VENV_PYTHON" -m pip install -q --disable-pip-version-check \
-    "torch==$TARGET_TORCH" "torchvision==$TARGET_TORCHVISION"
+    "torch==$TARGET_TORCH" "torchvision==$TARGET_TORCHVISION" cookiecutter
+
+log "the default project of OpenMMLab $OPENMMLAB"
+rm -rf "$GPU_DIR/project" "$GPU_DIR/bake"
+"$VENV_PYTHON" -m cookiecutter "$ROOT" --no-input -o "$GPU_DIR/bake" \
+    openmmlab="$OPENMMLAB"
+mv "$GPU_DIR"/bake/* "$GPU_DIR/project"
+rm -rf "$GPU_DIR/bake"
 
 log "the OpenMMLab stack, with the project's tools/install.sh"
 PYTHON=$VENV_PYTHON MMCV_WHEEL_DIR=$GPU_DIR/wheels \
-    bash "$PROJECT_TEMPLATE/tools/install.sh" \
-    -r "$PROJECT_TEMPLATE/requirements/tests.txt" timm cookiecutter
+    bash "$GPU_DIR/project/tools/install.sh" \
+    -r "$GPU_DIR/project/requirements/tests.txt" timm cookiecutter
 
 log "wheels for what the GPU machine lacks"
 # Carried: every installed package that the GPU machine does not list, and
@@ -68,7 +79,7 @@ with open(sys.argv[1]) as f:
 for dist in sorted(distributions(), key=lambda d: canonical(d.name)):
     name = canonical(dist.name)
     if name.startswith('nvidia-') or name in ('pip', 'torch', 'torchvision',
-                                               'mmcv-full', 'triton'):
+                                               'mmcv-full', 'mmcv', 'triton'):
         continue
     if name not in on_target or name == 'setuptools':
         print(f'{name}=={dist.version}')
@@ -79,25 +90,19 @@ PY
 keep=$(sed 's/==.*//' "$GPU_DIR/carried.txt" | tr '\n' ' ')
 for wheel in "$GPU_DIR"/wheels/*.whl; do
     name=$(basename "$wheel" | cut -d- -f1 | tr '_.' '--' | tr 'A-Z' 'a-z')
-    case " $keep mmcv-full " in
+    case " $keep $MMCV_PACKAGE " in
         *" $name "*) ;;
         *) rm -f "$wheel" ;;
     esac
 done
-echo "carried: $(wc -l < "$GPU_DIR/carried.txt") packages + mmcv-full," \
+echo "carried: $(wc -l < "$GPU_DIR/carried.txt") packages + $MMCV_PACKAGE," \
     "$(du -sh "$GPU_DIR/wheels" | cut -f1)"
-
-log "the default project"
-rm -rf "$GPU_DIR/project" "$GPU_DIR/bake"
-"$VENV_PYTHON" -m cookiecutter "$ROOT" --no-input -o "$GPU_DIR/bake"
-mv "$GPU_DIR"/bake/* "$GPU_DIR/project"
-rm -rf "$GPU_DIR/bake"
 
 log "dry run of check.sh (the wheels installed as on the GPU machine)"
 # Without the carried packages in the venv, so that a wheel missing from
 # .gpu/wheels shows up here rather than on the GPU machine.
 sed 's/==.*//' "$GPU_DIR/carried.txt" |
-    xargs "$VENV_PYTHON" -m pip uninstall -q -y mmcv-full
+    xargs "$VENV_PYTHON" -m pip uninstall -q -y "$MMCV_PACKAGE"
 status=0
 PYTHON=$VENV_PYTHON WHEELS=$GPU_DIR/wheels OUT=$GPU_DIR/dry-run \
     bash "$ROOT/.ci/gpu/check.sh" --dry-run "$GPU_DIR/project" || status=$?

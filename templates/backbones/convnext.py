@@ -1,9 +1,11 @@
-"""{{ cookiecutter.backbone_name }}: a ConvNeXt backbone for OpenMMLab 1.x.
+{%- import 'openmmlab/' ~ cookiecutter.openmmlab ~ '.jinja' as openmmlab -%}
+"""{{ cookiecutter.backbone_name }}: a ConvNeXt backbone for {{ openmmlab.name }}.
 
-`A ConvNet for the 2020s <https://arxiv.org/abs/2201.03545>`_, written for
-speed: every block runs its norm and MLP in NHWC, so a channels_last feature
-map flows through the whole network without layout copies. The parameter
-names are those of mmcls's ``ConvNeXt``, so OpenMMLab checkpoints load as is.
+`A ConvNet for the 2020s <https://arxiv.org/abs/2201.03545>`_ and `ConvNeXt
+V2 <https://arxiv.org/abs/2301.00808>`_, written for speed: every block runs
+its norm and MLP in NHWC, so a channels_last feature map flows through the
+whole network without layout copies. The parameter names are those of
+{{ openmmlab.toolbox.cls }}'s ``ConvNeXt``, so OpenMMLab checkpoints load as is.
 """
 import math
 from itertools import chain
@@ -13,11 +15,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.utils.checkpoint as cp
-from mmcls.models.backbones.base_backbone import BaseBackbone
-from mmcls.models.builder import BACKBONES
+{% call openmmlab.backbone_imports() -%}
 from mmcv.cnn.bricks import DropPath, build_activation_layer, build_norm_layer
-from mmcv.runner import BaseModule, ModuleList, Sequential
-from mmcv.utils.parrots_wrapper import _BatchNorm, _InstanceNorm
+{%- endcall %}
 
 # Norm types that normalize over the channels of each pixel. They are built
 # here rather than through mmcv so that the blocks can apply them in NHWC.
@@ -94,13 +94,42 @@ def build_channels_first_norm(norm_cfg, num_channels):
     return build_norm_layer(norm_cfg, num_channels)[1]
 
 
+class GRN(nn.Module):
+    """Global Response Normalization of ConvNeXt V2, on (N, H, W, C) inputs.
+
+    Each channel is scaled by its L2 norm over the feature map divided by
+    the mean of these norms over the channels: ``x + gamma * x * nx +
+    beta``. ``gamma`` and ``beta`` start at zero, so the layer starts as the
+    identity. The parameter names are those of mmpretrain's ``GRN``.
+
+    Args:
+        in_channels (int): The number of channels.
+        eps (float): A value added to the denominator for numerical
+            stability. Defaults to 1e-6.
+    """
+
+    def __init__(self, in_channels, eps=1e-6):
+        super().__init__()
+        self.in_channels = in_channels
+        self.eps = eps
+        self.gamma = nn.Parameter(torch.zeros(in_channels))
+        self.beta = nn.Parameter(torch.zeros(in_channels))
+
+    def forward(self, x):
+        """Normalize ``x`` of shape (N, H, W, C); the output has its shape."""
+        gx = torch.linalg.vector_norm(x, dim=(1, 2), keepdim=True)
+        nx = gx / (gx.mean(dim=-1, keepdim=True) + self.eps)
+        # x * (1 + gamma * nx) + beta: one pass over the large tensor x.
+        return torch.addcmul(self.beta, x, nx * self.gamma + 1)
+
+
 class ConvNeXtBlock(BaseModule):
     """ConvNeXt block.
 
-    DwConv 7x7 -> LayerNorm -> pointwise conv -> activation -> pointwise conv
-    -> layer scale -> drop path -> residual add. The part after the depthwise
-    convolution runs on an NHWC view of the feature map, so no layout copy is
-    made when the input is channels_last.
+    DwConv 7x7 -> LayerNorm -> pointwise conv -> activation -> (GRN) ->
+    pointwise conv -> layer scale -> drop path -> residual add. The part after
+    the depthwise convolution runs on an NHWC view of the feature map, so no
+    layout copy is made when the input is channels_last.
 
     Args:
         in_channels (int): The number of input channels.
@@ -119,6 +148,8 @@ class ConvNeXtBlock(BaseModule):
         drop_path_rate (float): Stochastic depth rate. Defaults to 0.
         layer_scale_init_value (float): Initial value of the layer scale
             ``gamma``. 0 or less disables the layer scale. Defaults to 1e-6.
+        use_grn (bool): Add ConvNeXt V2's Global Response Normalization
+            (:class:`GRN`) after the activation. Defaults to False.
         with_cp (bool): Use gradient checkpointing to save memory at the cost
             of speed. Defaults to False.
     """
@@ -131,6 +162,7 @@ class ConvNeXtBlock(BaseModule):
                  linear_pw_conv=True,
                  drop_path_rate=0.,
                  layer_scale_init_value=1e-6,
+                 use_grn=False,
                  with_cp=False):
         super().__init__()
         self.with_cp = with_cp
@@ -159,13 +191,16 @@ class ConvNeXtBlock(BaseModule):
             self.pointwise_conv2 = nn.Conv2d(
                 mid_channels, in_channels, kernel_size=1)
         self.act = build_activation_layer(act_cfg)
+        # After pointwise_conv2, where mmpretrain registers it, so that the
+        # state_dict keys come in its order.
+        self.grn = GRN(mid_channels) if use_grn else None
 
         if layer_scale_init_value > 0:
             self.gamma = nn.Parameter(
                 torch.full((in_channels, ), float(layer_scale_init_value)))
         else:
             self.gamma = None
-        # The rate, kept where mmcls keeps it; ``_add_residual`` applies it.
+        # Kept where {{ openmmlab.toolbox.cls }} keeps it; ``_add_residual`` applies the rate.
         self.drop_path = DropPath(
             drop_path_rate) if drop_path_rate > 0. else None
 
@@ -185,13 +220,17 @@ class ConvNeXtBlock(BaseModule):
             x = self.norm(x)
 
         if self.linear_pw_conv:
-            x = self.pointwise_conv2(self.act(self.pointwise_conv1(x)))
-            x = x.permute(0, 3, 1, 2)
+            x = self.act(self.pointwise_conv1(x))
+            if self.grn is not None:
+                x = self.grn(x)
+            x = self.pointwise_conv2(x).permute(0, 3, 1, 2)
         else:
-            # A 1x1 convolution wants NCHW; the permuted-back view is
-            # channels_last, so this still makes no copy.
-            x = x.permute(0, 3, 1, 2)
-            x = self.pointwise_conv2(self.act(self.pointwise_conv1(x)))
+            # A 1x1 convolution wants NCHW; these permuted views keep the
+            # NHWC memory (channels_last), so this still makes no copy.
+            x = self.act(self.pointwise_conv1(x.permute(0, 3, 1, 2)))
+            if self.grn is not None:
+                x = self.grn(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+            x = self.pointwise_conv2(x)
         return self._add_residual(shortcut, x)
 
     def _add_residual(self, shortcut, x):
@@ -221,22 +260,25 @@ class ConvNeXtBlock(BaseModule):
 
 
 {% if cookiecutter.backbone_name == 'ConvNeXt' -%}
-# mmcls registers its own ConvNeXt; force=True lets this one take its place.
-@BACKBONES.register_module(force=True)
+# force=True: this ConvNeXt replaces the one that {{ openmmlab.toolbox.cls }} registers.
+@{{ openmmlab.backbone_registry }}.register_module(force=True)
 {%- else -%}
-@BACKBONES.register_module()
+@{{ openmmlab.backbone_registry }}.register_module()
 {%- endif %}
 class {{ cookiecutter.backbone_name }}(BaseBackbone):
-    """{{ cookiecutter.backbone_name }} backbone (ConvNeXt).
+    """{{ cookiecutter.backbone_name }} backbone (ConvNeXt and ConvNeXt V2).
 
     A PyTorch implementation of `A ConvNet for the 2020s
-    <https://arxiv.org/abs/2201.03545>`_, with the constructor and the
-    parameter names of mmcls's ``ConvNeXt``, so its configs and checkpoints
-    work unchanged.
+    <https://arxiv.org/abs/2201.03545>`_ and, with ``use_grn=True`` and
+    ``layer_scale_init_value=0.``, of `ConvNeXt V2
+    <https://arxiv.org/abs/2301.00808>`_. The constructor and the parameter
+    names are those of {{ openmmlab.toolbox.cls }}'s ``ConvNeXt``, so its configs and
+    checkpoints work unchanged.
 
     Args:
         arch (str | dict): The architecture. A key of ``arch_settings``
-            ('tiny', 'small', 'base', 'large', 'xlarge') or a dict with:
+            ('atto', 'femto', 'pico', 'nano', 'tiny', 'small', 'base',
+            'large', 'xlarge', 'huge') or a dict with:
 
             - depths (Sequence[int]): The number of blocks of each stage.
             - channels (Sequence[int]): The number of channels of each stage.
@@ -246,13 +288,22 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
         in_channels (int): The number of input image channels. Defaults to 3.
         stem_patch_size (int): The kernel size and stride of the stem
             convolution. Defaults to 4.
+{%- if openmmlab.convnext.downsample_norm_from_norm_cfg %}
+        norm_cfg (dict): The config of the norm layers of the stem, the
+            downsample layers, the blocks and the outputs.
+            Defaults to ``dict(type='LN2d', eps=1e-6)``.
+{%- else %}
         norm_cfg (dict): The config of the norm layers of the stem, the
             blocks and the outputs.
             Defaults to ``dict(type='LN2d', eps=1e-6)``.
+{%- endif %}
         act_cfg (dict): The config of the activation in the blocks. Defaults
             to ``dict(type='GELU')``.
         linear_pw_conv (bool): Implement the pointwise convolutions with
             ``nn.Linear`` rather than 1x1 convolutions. Defaults to True.
+        use_grn (bool): Add ConvNeXt V2's Global Response Normalization to
+            the blocks (ConvNeXt V2 also sets ``layer_scale_init_value=0.``).
+            Defaults to False.
         drop_path_rate (float): The stochastic depth rate of the last block;
             it grows linearly from 0 over the blocks. Defaults to 0.
         layer_scale_init_value (float): Initial value of the layer scale. 0
@@ -272,7 +323,13 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
         with_cp (bool): Use gradient checkpointing in the blocks to save
             memory at the cost of speed. Defaults to False.
         init_cfg (dict | list[dict], optional): The initialization config.
+{%- if openmmlab.convnext.trunc_normal_init %}
+            Defaults to ConvNeXt's: truncated normal weights (std 0.02) and
+            zero biases for the convolutions and linear layers, ones and
+            zeros for the LayerNorms.
+{%- else %}
             Defaults to None.
+{%- endif %}
 
     Example:
         >>> import torch
@@ -284,13 +341,18 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
         [(1, 96, 56, 56), (1, 192, 28, 28), (1, 384, 14, 14), (1, 768, 7, 7)]
     """
     arch_settings = {
-        # timm's smallest ConvNeXt; the toy configs train it on a CPU.
+        # atto to nano and huge are ConvNeXt V2's sizes. atto, the smallest,
+        # is what the toy configs train on a CPU.
         'atto': dict(depths=[2, 2, 6, 2], channels=[40, 80, 160, 320]),
+        'femto': dict(depths=[2, 2, 6, 2], channels=[48, 96, 192, 384]),
+        'pico': dict(depths=[2, 2, 6, 2], channels=[64, 128, 256, 512]),
+        'nano': dict(depths=[2, 2, 8, 2], channels=[80, 160, 320, 640]),
         'tiny': dict(depths=[3, 3, 9, 3], channels=[96, 192, 384, 768]),
         'small': dict(depths=[3, 3, 27, 3], channels=[96, 192, 384, 768]),
         'base': dict(depths=[3, 3, 27, 3], channels=[128, 256, 512, 1024]),
         'large': dict(depths=[3, 3, 27, 3], channels=[192, 384, 768, 1536]),
         'xlarge': dict(depths=[3, 3, 27, 3], channels=[256, 512, 1024, 2048]),
+        'huge': dict(depths=[3, 3, 27, 3], channels=[352, 704, 1408, 2816]),
     }
 
     def __init__(self,
@@ -300,6 +362,7 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
                  norm_cfg=dict(type='LN2d', eps=1e-6),
                  act_cfg=dict(type='GELU'),
                  linear_pw_conv=True,
+                 use_grn=False,
                  drop_path_rate=0.,
                  layer_scale_init_value=1e-6,
                  out_indices=-1,
@@ -307,7 +370,20 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
                  gap_before_final_norm=True,
                  norm_eval=False,
                  with_cp=False,
+{%- if openmmlab.convnext.trunc_normal_init %}
+                 init_cfg=[
+                     dict(
+                         type='TruncNormal',
+                         layer=['Conv2d', 'Linear'],
+                         std=.02,
+                         bias=0.),
+                     dict(
+                         type='Constant', layer=['LayerNorm'], val=1.,
+                         bias=0.),
+                 ]):
+{%- else %}
                  init_cfg=None):
+{%- endif %}
         super().__init__(init_cfg=init_cfg)
         arch = self.parse_arch(arch)
         self.depths = list(arch['depths'])
@@ -336,11 +412,18 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
         first_block = 0
         for i, (depth, channels) in enumerate(zip(self.depths, self.channels)):
             if i > 0:
+{%- if openmmlab.convnext.downsample_norm_from_norm_cfg %}
+                self.downsample_layers.append(
+                    Sequential(
+                        build_channels_first_norm(norm_cfg,
+                                                  self.channels[i - 1]),
+{%- else %}
                 # mmcls builds this norm with LayerNorm's default eps (1e-5)
                 # whatever norm_cfg says; kept so its checkpoints match.
                 self.downsample_layers.append(
                     Sequential(
                         LayerNorm2d(self.channels[i - 1]),
+{%- endif %}
                         nn.Conv2d(
                             self.channels[i - 1],
                             channels,
@@ -356,6 +439,7 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
                         linear_pw_conv=linear_pw_conv,
                         drop_path_rate=block_drop_path_rates[first_block + j],
                         layer_scale_init_value=layer_scale_init_value,
+                        use_grn=use_grn,
                         with_cp=with_cp) for j in range(depth)
                 ]))
             first_block += depth
@@ -399,12 +483,14 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
     def get_layer_depth(self, param_name, prefix=''):
         """Get the layer depth of a parameter, for layer-wise lr decay.
 
-        The rule of mmcls 1.x's ConvNeXt, for any number of stages: the stem
-        is layer 0, every stage is one layer except the second-to-last (the
-        deepest in the presets), which counts one layer per 3 blocks; a
+        The rule of mmpretrain's ConvNeXt, for any number of stages: the
+        stem is layer 0, every stage is one layer except the second-to-last
+        (the deepest in the presets), which counts one layer per 3 blocks; a
         downsample layer shares the layer of the stage it starts. The output
         norms and everything outside the backbone (a head) come last. For the
-        presets this gives the same numbers as mmcls 1.x.
+        presets from nano up this gives mmpretrain's numbers; for atto, femto
+        and pico, whose third stage has 6 blocks, mmpretrain leaves layer 5
+        unused and this rule does not.
 
         Args:
             param_name (str): The name of the parameter.

@@ -1,6 +1,6 @@
-    # A bad argument raises AssertionError, as in mmcls's own backbones: code
-    # and tests written for them catch that. Raised explicitly, not with
-    # ``assert``, so that ``python -O`` keeps the checks.
+    # A bad argument raises AssertionError, as in OpenMMLab's own backbones:
+    # code and tests written for them catch that. Raised explicitly, not
+    # with ``assert``, so that ``python -O`` keeps the checks.
     @classmethod
     def parse_arch(cls, arch):
         """Check ``arch`` and turn a preset name into its settings.

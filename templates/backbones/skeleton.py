@@ -1,3 +1,4 @@
+{%- import 'openmmlab/' ~ cookiecutter.openmmlab ~ '.jinja' as openmmlab -%}
 """{{ cookiecutter.backbone_name }}: a small 4-stage backbone to build on.
 
 It already works end to end (classification, detection and segmentation
@@ -11,12 +12,10 @@ from typing import Sequence
 import torch
 import torch.nn as nn
 import torch.utils.checkpoint as cp
-from mmcls.models.backbones.base_backbone import BaseBackbone
-from mmcls.models.builder import BACKBONES
+{% call openmmlab.backbone_imports() -%}
 from mmcv.cnn.bricks import (ConvModule, DropPath, build_activation_layer,
                              build_norm_layer)
-from mmcv.runner import BaseModule, ModuleList, Sequential
-from mmcv.utils.parrots_wrapper import _BatchNorm, _InstanceNorm
+{%- endcall %}
 
 NORM_LAYER_TYPES = (_BatchNorm, _InstanceNorm, nn.GroupNorm, nn.LayerNorm)
 
@@ -79,12 +78,7 @@ class ResidualBlock(BaseModule):
         return x + self.drop_path(self.conv2(self.conv1(x)))
 
 
-{% if cookiecutter.backbone_name == 'ConvNeXt' -%}
-# mmcls registers its own ConvNeXt; force=True lets this one take its place.
-@BACKBONES.register_module(force=True)
-{%- else -%}
-@BACKBONES.register_module()
-{%- endif %}
+@{{ openmmlab.backbone_registry }}.register_module()
 class {{ cookiecutter.backbone_name }}(BaseBackbone):
     """{{ cookiecutter.backbone_name }} backbone.
 

@@ -1,3 +1,4 @@
+{%- import 'openmmlab/' ~ cookiecutter.openmmlab ~ '.jinja' as openmmlab -%}
 {#- The backbone's initialisation in a downstream (det/seg) config, included
     after ``model``; toy configs set ``toy_config``. Without a cls task the
     ConvNeXt code's real configs start from OpenMMLab's ConvNeXt-T
@@ -12,6 +13,6 @@ if pretrained:
     and cookiecutter.__backbone_source == 'convnext' %}
 else:
     # Not the real config's ConvNeXt-T checkpoint, which does not fit the
-    # toy width: ConvNeXt's own initialisation (none, as in mmcls).
+    # toy width: {{ openmmlab.convnext_toy_init }}
     model['backbone']['init_cfg'] = None
 {%- endif %}

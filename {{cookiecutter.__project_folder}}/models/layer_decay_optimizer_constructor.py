@@ -1,14 +1,13 @@
+{%- import 'openmmlab/' ~ cookiecutter.openmmlab ~ '.jinja' as openmmlab -%}
 import json
 
-from mmcv.runner import (OPTIMIZER_BUILDERS, DefaultOptimizerConstructor,
-                         get_dist_info)
-from mmcv.utils import get_logger
+{{ openmmlab.layer_decay_imports }}
 
 
-# Registered in mmcv's root registry, which the optimizer builders of both
+# Registered in {{ openmmlab.layer_decay_root }}'s root registry, which the optimizer builders of both
 # mmdet and mmseg fall back to.
-@OPTIMIZER_BUILDERS.register_module()
-class BackboneLayerDecayOptimizerConstructor(DefaultOptimizerConstructor):
+@{{ openmmlab.layer_decay_registry }}.register_module()
+class BackboneLayerDecayOptimizerConstructor({{ openmmlab.layer_decay_base }}):
     """Layer-wise learning-rate decay that asks the backbone for depths.
 
     The learning rate of a parameter at depth ``d`` of ``D`` layers is
@@ -24,8 +23,7 @@ class BackboneLayerDecayOptimizerConstructor(DefaultOptimizerConstructor):
     layer scales), as in the ConvNeXt recipes.
 
     Args:
-        optimizer_cfg (dict): The optimizer config, e.g.
-            ``dict(type='AdamW', lr=1e-4, weight_decay=0.05)``.
+        {{ openmmlab.layer_decay_cfg_doc|indent(8) }}
         paramwise_cfg (dict): ``decay_rate`` (float, required) and
             ``decay_type`` (``'layer_wise'``, the default, or
             ``'stage_wise'``).
@@ -85,5 +83,4 @@ class BackboneLayerDecayOptimizerConstructor(DefaultOptimizerConstructor):
             summary[group_name]['params'] += [name for name, _ in named]
         rank, _ = get_dist_info()
         if rank == 0:
-            get_logger('mmcv').debug('Layer-decay param groups: ' +
-                                     json.dumps(summary, indent=2))
+            {{ openmmlab.layer_decay_log|indent(12) }}

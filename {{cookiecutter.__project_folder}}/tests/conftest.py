@@ -1,8 +1,10 @@
+{%- import 'openmmlab/' ~ cookiecutter.openmmlab ~ '.jinja' as openmmlab -%}
 {%- set tasks = cookiecutter.__tasks.split(',') -%}
 {%- set toy = cookiecutter.__config_prefix ~ '-' ~ cookiecutter.__toy_arch -%}
 """Fixtures shared by the project's tests."""
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -38,24 +40,31 @@ TOY_CONFIGS = {
 {%- endfor %}
 }
 TOOLBOXES = {
-{%- for task, toolbox in [('cls', 'mmcls'), ('det', 'mmdet'), ('seg', 'mmseg')] if task in tasks %}
-    '{{ task }}': '{{ toolbox }}',
+{%- for task in tasks %}
+    '{{ task }}': '{{ openmmlab.toolbox[task] }}',
 {%- endfor %}
 }
+{%- if openmmlab.toy_test_options.values()|select|list %}
 TEST_OPTIONS = {
-{%- for task, options in [('cls', '--metrics accuracy'), ('det', '--eval bbox segm'), ('seg', '--eval mIoU')] if task in tasks %}
-    '{{ task }}': '{{ options }}',
+{%- for task in tasks %}
+    '{{ task }}': '{{ openmmlab.toy_test_options[task] }}',
 {%- endfor %}
 }
+{%- endif %}
 
 
 def toy_commands(task):
     """The README's commands of ``task``'s toy config: train, then test."""
     toolbox, name = TOOLBOXES[task], TOY_CONFIGS[task]
     config, work_dir = f'configs/{task}/{name}.py', f'work_dirs/{name}'
-    return (f'mim train {toolbox} {config} --work-dir {work_dir} --seed 0',
-            f'mim test {toolbox} {config} -C {work_dir}/latest.pth '
-            f'{TEST_OPTIONS[task]}')
+    train = f'mim train {toolbox} {config} --work-dir {work_dir}{{ openmmlab.toy_train_options }}'
+    checkpoint = f'{{ openmmlab.toy_checkpoint('{work_dir}') }}'
+{%- if openmmlab.toy_test_options.values()|select|list %}
+    test = f'mim test {toolbox} {config} -C {checkpoint}{TEST_OPTIONS[task]}'
+{%- else %}
+    test = f'mim test {toolbox} {config} -C {checkpoint}'
+{%- endif %}
+    return train, test
 
 
 TOY_COMMANDS = {task: toy_commands(task) for task in TOY_CONFIGS}
@@ -87,18 +96,25 @@ class ToyProject:
         self.commands = TOY_COMMANDS
         self.outputs = {}
 
-    def shell(self, command, timeout=900):
+    def shell(self, command, timeout=900, cwd=None):
         """Run ``command`` with bash in the copy.
+
+        Args:
+            command (str): A bash command line.
+            timeout (float): Seconds before it is stopped.
+            cwd (Path, optional): Another folder laid out like the project
+                to run it in, after ``export PYTHONPATH=$(pwd)`` there.
 
         Returns:
             subprocess.CompletedProcess: With standard output and error
             interleaved in ``stdout``.
         """
+        cwd = cwd or self.path
         # A process group of its own, so that a command stopped by the
         # timeout or by Ctrl-C does not leave its training running.
         with subprocess.Popen(['bash', '-c', command],
-                              cwd=self.path,
-                              env=self.env,
+                              cwd=cwd,
+                              env=dict(self.env, PYTHONPATH=str(cwd)),
                               stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT,
                               text=True,
@@ -151,13 +167,42 @@ class ToyProject:
         if work_dir is None:
             command = TOY_COMMANDS[task][0].split()
             work_dir = command[command.index('--work-dir') + 1]
-        logs = sorted((self.path / work_dir).glob('*.log.json'))
+        logs = sorted((self.path / work_dir).glob('{{ openmmlab.train_log }}'))
         assert logs, f'no json log in {work_dir}'
         records = map(json.loads, logs[run].read_text().splitlines())
         return [
             record['loss'] for record in records
-            if record.get('mode') == 'train' and 'loss' in record
+            if record.get('mode', 'train') == 'train' and 'loss' in record
         ]
+
+    def test_metric(self, task, name):
+        """A metric that the toy test of ``task`` printed.
+
+        Args:
+            task (str): Whose toy test it is (run if it has not run yet).
+            name (str): The metric's name, e.g. ``{{ openmmlab.metric.top1 }}``.
+
+        Returns:
+            float: Its last printed value.
+        """
+        output = self.test(task)
+{%- if cookiecutter.openmmlab == '1.x' %}
+        # mmcls prints ``name: 1.0``, mmdet ``('name', 1.0)`` and mmseg a
+        # summary table: ``| aAcc | mIoU | mAcc |`` over a row of values.
+        values = re.findall(rf"\b{re.escape(name)}(?:', |\s*: )([\d.]+)",
+                            output)
+        lines = output.splitlines()
+        for i, line in enumerate(lines):
+            cells = [cell.strip() for cell in line.strip('| ').split('|')]
+            if line.startswith('|') and 'aAcc' in cells and name in cells:
+                row = lines[i + 2].strip('| ').split('|')
+                values.append(row[cells.index(name)].strip())
+{%- else %}
+        # mmengine logs the test's metrics on one line: ``name: 1.0``.
+        values = re.findall(rf'\b{re.escape(name)}: ([\d.]+)', output)
+{%- endif %}
+        assert values, f'no {name} in the output:\n{output[-3000:]}'
+        return float(values[-1])
 
 
 @pytest.fixture(scope='session')

@@ -1,15 +1,16 @@
+{%- import 'openmmlab/' ~ cookiecutter.openmmlab ~ '.jinja' as openmmlab -%}
 """Contract tests of the {{ cookiecutter.backbone_name }} backbone.
 
 What configs, checkpoints and the layer-decay optimizer constructor rely on:
 presets and custom archs, outputs per ``out_indices``, argument checks,
 freezing, norm eval, checkpointing, stochastic depth, layer depths, loading a
-classifier's checkpoint and the registration in mmcls.
+classifier's checkpoint and the registration in {{ openmmlab.toolbox.cls }}.
 """
 import doctest
 
 import pytest
 import torch
-from mmcls.models import build_backbone
+from {{ openmmlab.toolbox.cls }}.models import build_backbone
 
 import models.{{ cookiecutter.__backbone_module }} as backbone_module
 from models import {{ cookiecutter.backbone_name }}
@@ -98,9 +99,9 @@ def test_out_indices(out_indices, expected, gap):
     ] == [f'norm{i}' for i in expected]
 
 
-# AssertionError, as mmcls's backbones raise for bad arguments.
+# AssertionError, as {{ openmmlab.toolbox.cls }}'s backbones raise for bad arguments.
 @pytest.mark.parametrize('kwargs, message', [
-    (dict(arch='huge'), "Unknown arch 'huge'"),
+    (dict(arch='giant'), "Unknown arch 'giant'"),
     (dict(arch=dict(depths=[1, 1])), r"lacks \['channels'\]"),
     (dict(arch=dict(depths=[1, 1], channels=[8])), 'same non-zero length'),
     (dict(arch=dict(depths=[], channels=[])), 'same non-zero length'),
@@ -219,6 +220,50 @@ def test_layer_scale(value):
     else:
         assert all(gamma is None for gamma in gammas)
         assert not any('gamma' in name for name in model.state_dict())
+
+
+@pytest.mark.parametrize('linear_pw_conv', [True, False])
+def test_grn_starts_as_the_identity(linear_pw_conv):
+    # ConvNeXt V2's GRN starts with zero parameters: it changes nothing
+    # until trained.
+    kwargs = dict(linear_pw_conv=linear_pw_conv, gap_before_final_norm=False)
+    model = build(use_grn=True, **kwargs)
+    reference = build(**kwargs)
+    grn_keys = {
+        f'stages.{i}.{j}.grn.{name}'
+        for i, depth in enumerate(SMALL_ARCH['depths'])
+        for j in range(depth)
+        for name in ('gamma', 'beta')
+    }
+    assert set(model.state_dict()) - set(reference.state_dict()) == grn_keys
+    missing, unexpected = model.load_state_dict(
+        reference.state_dict(), strict=False)
+    assert set(missing) == grn_keys and not unexpected
+    inputs = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(model(inputs)[0], reference(inputs)[0])
+
+
+@pytest.mark.parametrize('use_grn', [False, True])
+def test_pointwise_linear_and_conv_are_the_same_network(use_grn):
+    kwargs = dict(
+        use_grn=use_grn, out_indices=(0, 1, 2, 3), gap_before_final_norm=False)
+    linear = build(**kwargs)
+    # GRN parameters away from zero, so that GRN takes part.
+    with torch.no_grad():
+        for name, param in linear.named_parameters():
+            if '.grn.' in name:
+                param.uniform_(-1, 1)
+    conv = build(linear_pw_conv=False, **kwargs)
+    # The weights of nn.Linear, as those of 1x1 convolutions.
+    conv.load_state_dict({
+        key: value.reshape(conv.state_dict()[key].shape)
+        for key, value in linear.state_dict().items()
+    })
+    inputs = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        for expected, actual in zip(linear(inputs), conv(inputs)):
+            torch.testing.assert_close(actual, expected, rtol=1e-4, atol=1e-5)
 {%- endif %}
 
 
@@ -287,7 +332,7 @@ def test_get_stage_depth(arch):
     assert model.get_stage_depth('stages.1.0.foo') == (2, num_layers)
 
 
-def test_registered_in_mmcls():
+def test_registered_in_{{ openmmlab.toolbox.cls }}():
     cfg = dict(type='{{ cookiecutter.backbone_name }}', arch=SMALL_ARCH)
     model = build_backbone(cfg)
     assert type(model) is {{ cookiecutter.backbone_name }}

@@ -1,20 +1,16 @@
+{%- import 'openmmlab/' ~ cookiecutter.openmmlab ~ '.jinja' as openmmlab -%}
 {%- set tasks = cookiecutter.__tasks.split(',') -%}
+{%- set toolboxes = [] -%}
+{%- for task in ['det', 'seg'] if task in tasks -%}
+{%- set _ = toolboxes.append({'det': 'mmdet', 'seg': 'mmseg'}[task]) -%}
+{%- endfor -%}
 """The layer-decay constructor follows the backbone's own depths."""
-import copy
-
-import pytest
-import torch
-from torch import nn
+{{ openmmlab.layer_decay_test_imports }}
 
 from models import {{ cookiecutter.backbone_name }}
 
 ARCH = '{{ cookiecutter.__toy_arch }}'
-OPTIMIZER_CFG = dict(
-    type='AdamW',
-    lr=1e-3,
-    weight_decay=0.05,
-    constructor='BackboneLayerDecayOptimizerConstructor',
-    paramwise_cfg=dict(decay_rate=0.5))
+{{ openmmlab.layer_decay_optimizer_cfg }}
 
 
 class BackboneWithHead(nn.Module):
@@ -25,6 +21,9 @@ class BackboneWithHead(nn.Module):
         kwargs.setdefault('out_indices', (0, 1, 2, 3))
         self.backbone = {{ cookiecutter.backbone_name }}(arch=ARCH, **kwargs)
         self.head = nn.Linear(8, 2)
+
+
+{{ openmmlab.layer_decay_build_optimizer }}
 
 
 def with_decay_type(decay_type):
@@ -40,21 +39,12 @@ def trainable_names(model):
     }
 
 
-@pytest.mark.parametrize('toolbox', [
-{%- if 'det' in tasks %}
-    'mmdet.core',
-{%- endif %}
-{%- if 'seg' in tasks %}
-    'mmseg.core',
-{%- endif %}
-])
+@pytest.mark.parametrize('toolbox', {{ toolboxes }})
 @pytest.mark.parametrize('decay_type', ['layer_wise', 'stage_wise'])
 def test_learning_rates_follow_layer_depth(toolbox, decay_type,
                                            param_groups_by_name):
-    build_optimizer = __import__(toolbox, fromlist=['build_optimizer'])
-    build_optimizer = build_optimizer.build_optimizer
     model = BackboneWithHead()
-    optimizer = build_optimizer(model, with_decay_type(decay_type))
+    optimizer = build_optimizer(model, with_decay_type(decay_type), toolbox)
     get_depth = dict(
         layer_wise=model.backbone.get_layer_depth,
         stage_wise=model.backbone.get_stage_depth)[decay_type]
@@ -82,7 +72,6 @@ def test_learning_rates_follow_layer_depth(toolbox, decay_type,
 
 
 def test_frozen_parameters_are_left_out(param_groups_by_name):
-    from mmcv.runner import build_optimizer
     model = BackboneWithHead(frozen_stages=1)
     model.train()
     optimizer = build_optimizer(model, OPTIMIZER_CFG)
@@ -105,7 +94,6 @@ def test_frozen_parameters_are_left_out(param_groups_by_name):
 
 
 def test_rejects_an_unknown_decay_type():
-    from mmcv.runner import build_optimizer
     with pytest.raises(ValueError) as error:
         build_optimizer(BackboneWithHead(), with_decay_type('block_wise'))
     assert str(error.value) == ("decay_type 'block_wise' is not one of "
@@ -113,7 +101,6 @@ def test_rejects_an_unknown_decay_type():
 
 
 def test_stage_wise_needs_the_backbones_stage_depth():
-    from mmcv.runner import build_optimizer
 
     class WithoutStageDepth({{ cookiecutter.backbone_name }}):
         get_stage_depth = None
@@ -124,3 +111,30 @@ def test_stage_wise_needs_the_backbones_stage_depth():
         build_optimizer(model, with_decay_type('stage_wise'))
     assert str(error.value) == ("decay_type 'stage_wise' needs "
                                 'WithoutStageDepth.get_stage_depth()')
+{%- if cookiecutter.__backbone_source == 'convnext' %}
+
+
+@pytest.mark.parametrize('toolbox', {{ toolboxes }})
+@pytest.mark.parametrize('decay_type', ['layer_wise', 'stage_wise'])
+# num_layers as in OpenMMLab's ConvNeXt recipes.
+@pytest.mark.parametrize('arch, num_layers', [('tiny', 6), ('base', 12)])
+def test_convnext_learning_rates_match_openmmlab(toolbox, decay_type, arch,
+                                                 num_layers,
+                                                 param_groups_by_name):
+    # The toolbox's constructor tells a ConvNeXt by its class name.
+    convnext_type = type('ConvNeXt', ({{ cookiecutter.backbone_name }}, ), {})
+    model = BackboneWithHead()
+    with torch.device('meta'):
+        model.backbone = convnext_type(arch=arch, out_indices=(0, 1, 2, 3))
+    cfg = with_decay_type(decay_type)
+    ours = build_optimizer(model, cfg, toolbox)
+    cfg['constructor'] = 'LearningRateDecayOptimizerConstructor'
+    cfg['paramwise_cfg']['num_layers'] = num_layers
+    theirs = build_optimizer(model, cfg, toolbox)
+    ours, theirs = (
+        param_groups_by_name(model, optimizer) for optimizer in (ours, theirs))
+    assert ours.keys() == theirs.keys() == trainable_names(model)
+    for name, group in ours.items():
+        assert group['lr'] == pytest.approx(theirs[name]['lr']), name
+        assert group['weight_decay'] == theirs[name]['weight_decay'], name
+{%- endif %}

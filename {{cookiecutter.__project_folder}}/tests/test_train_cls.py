@@ -1,6 +1,5 @@
+{%- import 'openmmlab/' ~ cookiecutter.openmmlab ~ '.jinja' as openmmlab -%}
 """The toy classification trains and tests with the README's commands."""
-import re
-
 import pytest
 
 
@@ -10,6 +9,4 @@ def test_digits_train_and_test(toy_project):
     losses = toy_project.train_losses('cls')
     assert losses[-1] < losses[0]
 
-    output = toy_project.test('cls')
-    top1 = float(re.search(r'accuracy_top-1\s*:\s*([\d.]+)', output)[1])
-    assert top1 >= 90.0, output[-2000:]
+    assert toy_project.test_metric('cls', '{{ openmmlab.metric.top1 }}') >= 90.0

@@ -1,4 +1,5 @@
-"""Speed of {{ cookiecutter.backbone_name }} beside mmcls's and timm's ConvNeXt.
+{%- import 'openmmlab/' ~ cookiecutter.openmmlab ~ '.jinja' as openmmlab -%}
+"""Speed of {{ cookiecutter.backbone_name }} beside {{ openmmlab.benchmark_references }}.
 
 Every model runs in the same process on the same device, and the models take
 turns step by step, so that a noisy machine slows them all alike. Reported:
@@ -24,8 +25,8 @@ import time
 
 import torch
 import torch._dynamo
-# mmcls's own ConvNeXt, from its module: the registry entry may be ours.
-from mmcls.models.backbones.convnext import ConvNeXt as MMClsConvNeXt
+# {{ openmmlab.toolbox.cls }}'s own ConvNeXt, from its module: the registry entry may be ours.
+from {{ openmmlab.toolbox.cls }}.models.backbones.convnext import ConvNeXt as {{ openmmlab.reference_class }}
 
 from models import {{ cookiecutter.backbone_name }}
 
@@ -56,7 +57,7 @@ def int_at_least(minimum):
 
 def build_parser():
     parser = argparse.ArgumentParser(
-        description='Benchmark the backbone beside the ConvNeXt of mmcls '
+        description='Benchmark the backbone beside the ConvNeXt of {{ openmmlab.toolbox.cls }} '
         'and timm.')
     parser.add_argument(
         '--device',
@@ -102,8 +103,8 @@ def build_parser():
     parser.add_argument(
         '--references',
         nargs='*',
-        choices=['mmcls', 'timm'],
-        default=['mmcls', 'timm'],
+        choices=['{{ openmmlab.toolbox.cls }}', 'timm'],
+        default=['{{ openmmlab.toolbox.cls }}', 'timm'],
         help='the ConvNeXts to compare with (timm only where installed)')
     parser.add_argument(
         '--threads',
@@ -130,10 +131,10 @@ def build_models(arch, references):
 
     All return the pooled and normalized last-stage features.
     """
-    reference_arch = arch if arch in MMClsConvNeXt.arch_settings else 'tiny'
+    reference_arch = arch if arch in {{ openmmlab.reference_class }}.arch_settings else 'tiny'
     models = {'ours': {{ cookiecutter.backbone_name }}(arch=arch)}
-    if 'mmcls' in references:
-        models['mmcls'] = MMClsConvNeXt(arch=reference_arch)
+    if '{{ openmmlab.toolbox.cls }}' in references:
+        models['{{ openmmlab.toolbox.cls }}'] = {{ openmmlab.reference_class }}(arch=reference_arch)
     if 'timm' in references and timm is not None:
         models['timm'] = timm.create_model(
             f'convnext_{reference_arch}', pretrained=False, num_classes=0)

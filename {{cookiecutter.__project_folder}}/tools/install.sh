@@ -1,5 +1,6 @@
+{%- import 'openmmlab/' ~ cookiecutter.openmmlab ~ '.jinja' as openmmlab -%}
 #!/usr/bin/env bash
-# Installs the OpenMMLab 1.x stack (requirements/openmmlab1x.txt) into the
+# Installs the {{ openmmlab.name }} stack ({{ openmmlab.requirements }}) into the
 # active Python on today's PyTorch, working around what the old packages
 # cannot do by themselves. Extra arguments are handed to the final
 # `pip install` (e.g. `-r requirements/tests.txt`).
@@ -7,23 +8,23 @@
 # Environment:
 #   TORCH_VERSION / TORCHVISION_VERSION  the pair to install when torch and a
 #       matching torchvision are not importable yet (default 2.14.1 / 0.29.1).
-#   PIP_FIND_LINKS  folders of prebuilt wheels, e.g. a mmcv-full wheel built
+#   PIP_FIND_LINKS  folders of prebuilt wheels, e.g. a {{ openmmlab.mmcv_package }} wheel built
 #       for your torch; pip reads it by itself.
-#   MMCV_WHEEL_DIR  where a locally built mmcv-full wheel is kept for reuse
+#   MMCV_WHEEL_DIR  where a locally built {{ openmmlab.mmcv_package }} wheel is kept for reuse
 #       (default ~/.cache/mmbackbone/wheels).
 set -euo pipefail
 
 PYTHON=${PYTHON:-python}
 TORCH_VERSION=${TORCH_VERSION:-2.14.1}
 TORCHVISION_VERSION=${TORCHVISION_VERSION:-0.29.1}
-MMCV_VERSION=1.7.2
+MMCV_VERSION={{ openmmlab.mmcv_version }}
 MMCV_WHEEL_DIR=${MMCV_WHEEL_DIR:-$HOME/.cache/mmbackbone/wheels}
 PROJECT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 pip_install() { "$PYTHON" -m pip install --disable-pip-version-check "$@"; }
 log() { printf '\n[install] %s\n' "$*"; }
 
 # The final `pip install` reads these; a wrong path must not wait for it,
-# after what can be a 35-minute build of mmcv-full.
+# after what can be a {{ openmmlab.mmcv_build_minutes }}-minute build of {{ openmmlab.mmcv_package }}.
 args=("$@")
 for i in "${!args[@]}"; do
     case ${args[i]} in
@@ -53,41 +54,37 @@ mmcv_ops_work() { "$PYTHON" -c "import mmcv.ops" 2>/dev/null; }
 mkdir -p "$MMCV_WHEEL_DIR"
 export PIP_FIND_LINKS="${PIP_FIND_LINKS:+$PIP_FIND_LINKS }$MMCV_WHEEL_DIR"
 if mmcv_ops_work && [ "$("$PYTHON" -c 'import mmcv; print(mmcv.__version__)')" = "$MMCV_VERSION" ]; then
-    log "mmcv-full $MMCV_VERSION already works"
+    log "{{ openmmlab.mmcv_package }} $MMCV_VERSION already works"
 else
-    log "mmcv-full $MMCV_VERSION from a prebuilt wheel, if one is in PIP_FIND_LINKS"
-    if pip_install --no-deps --only-binary mmcv-full "mmcv-full==$MMCV_VERSION" \
-        && pip_install "mmcv-full==$MMCV_VERSION" && mmcv_ops_work; then
-        log "the prebuilt mmcv-full wheel works with this torch"
+    log "{{ openmmlab.mmcv_package }} $MMCV_VERSION from a prebuilt wheel, if one is in PIP_FIND_LINKS"
+    if pip_install --no-deps --only-binary {{ openmmlab.mmcv_package }} "{{ openmmlab.mmcv_package }}==$MMCV_VERSION" \
+        && pip_install "{{ openmmlab.mmcv_package }}==$MMCV_VERSION" && mmcv_ops_work; then
+        log "the prebuilt {{ openmmlab.mmcv_package }} wheel works with this torch"
     else
-        "$PYTHON" -m pip uninstall -y mmcv-full >/dev/null 2>&1 || true
-        log "building mmcv-full $MMCV_VERSION from the sdist (about 35 minutes on 2 cores, CPU ops)"
+        "$PYTHON" -m pip uninstall -y {{ openmmlab.mmcv_package }} >/dev/null 2>&1 || true
+        log "building {{ openmmlab.mmcv_package }} $MMCV_VERSION from the sdist (about {{ openmmlab.mmcv_build_minutes }} minutes on 2 cores, CPU ops)"
         src=$(mktemp -d)
         trap 'rm -rf "$src"' EXIT
-        "$PYTHON" -m pip download --no-deps --no-binary :all: -d "$src" "mmcv-full==$MMCV_VERSION"
-        tar -xzf "$src"/mmcv-full-*.tar.gz -C "$src"
-        srcdir=$(echo "$src"/mmcv-full-$MMCV_VERSION)
-        # PyTorch >= 2.14 headers require C++20; mmcv's setup.py hard-codes C++17.
-        if grep -rqs "C++20 or later" "$("$PYTHON" -c 'import torch, os; print(os.path.dirname(torch.__file__))')/include/c10/macros/"; then
+        "$PYTHON" -m pip download --no-deps --no-binary :all: -d "$src" "{{ openmmlab.mmcv_package }}==$MMCV_VERSION"
+        tar -xzf "$src"/{{ openmmlab.mmcv_package }}-*.tar.gz -C "$src"
+        srcdir=$(echo "$src"/{{ openmmlab.mmcv_package }}-$MMCV_VERSION)
+        # PyTorch >= 2.14 headers require C++20 (ATen.h says so with an
+        # #error); mmcv's setup.py hard-codes C++17.
+        if grep -qs "C++20 or later" "$("$PYTHON" -c 'import torch, os; print(os.path.dirname(torch.__file__))')/include/ATen/ATen.h"; then
             sed -i 's/-std=c++17/-std=c++20/g' "$srcdir/setup.py"
         fi
         # Build isolation would hide torch and bring setuptools>=82.
         MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} "$PYTHON" -m pip wheel \
             --no-build-isolation --no-deps -w "$MMCV_WHEEL_DIR" "$srcdir"
-        pip_install "$MMCV_WHEEL_DIR"/mmcv_full-$MMCV_VERSION-*.whl
-        pip_install "mmcv-full==$MMCV_VERSION"
+        pip_install "$MMCV_WHEEL_DIR"/{{ openmmlab.mmcv_package|replace('-', '_') }}-$MMCV_VERSION-*.whl
+        pip_install "{{ openmmlab.mmcv_package }}==$MMCV_VERSION"
     fi
 fi
 
-log "OpenMMLab packages (plain pip: mmsegmentation's 'mim' extra wants mmcv-full<1.7)"
-pip_install -r "$PROJECT_ROOT/requirements/openmmlab1x.txt" "$@"
+log "OpenMMLab packages ({{ openmmlab.packages_note }})"
+pip_install -r "$PROJECT_ROOT/{{ openmmlab.requirements }}" "$@"
 
 log "checking the stack"
 "$PYTHON" - <<'PY'
-from importlib.metadata import version
-
-import mim, mmcls, mmcv.ops, mmdet, mmseg, torch, torchvision  # noqa
-print(', '.join(f'{name} {version(name)}' for name in (
-    'torch', 'torchvision', 'mmcv-full', 'mmcls', 'mmdet', 'mmsegmentation',
-    'openmim', 'numpy', 'setuptools')))
+{{ openmmlab.stack_check() }}
 PY

@@ -1,21 +1,6 @@
-"""Fixes to the OpenMMLab 1.x stack that its last releases never got.
-
-mmcv-full 1.7.2, mmcls 0.25, mmdet 2.28, mmseg 0.30 and openmim 0.3.9 were
-released for PyTorch 1.x, Python 3.9 and click 8.1. A few things broke under
-them since; one module here fixes each concern, and
-``docs/en/upstream_fixes.md`` tells what each fix does and why:
-
-- :mod:`.checkpoint_loading`: ``torch.load``'s ``weights_only`` default.
-- :mod:`.data_parallel`: mmcv's scatter and ``MMDistributedDataParallel`` on
-  PyTorch 2.
-- :mod:`.iter_runner_resume`: ``IterBasedRunner.resume`` on a CPU and the
-  iteration it resumes at.
-{%- if 'seg' in cookiecutter.__tasks.split(',') %}
-- :mod:`.seg_repeat_dataset`: iterating mmseg's ``RepeatDataset``.
-{%- endif %}
-- :mod:`.launcher_argv`: ``--local-rank`` for the toolboxes' scripts and the
-  ``collections`` aliases of Python < 3.10 (applied by ``sitecustomize.py``).
-- :mod:`.mim_click`: click's unset-option sentinel in mim's option parsing.
+{%- import 'openmmlab/' ~ cookiecutter.openmmlab ~ '.jinja' as openmmlab -%}
+{%- set tasks = cookiecutter.__tasks.split(',') -%}
+"""{{ openmmlab.upstream_fixes_summary(tasks) }}
 
 Each fix applies only where the installed versions are ones it is known to
 be needed for (the pinned versions and older). A release that fixes the
@@ -23,7 +8,7 @@ problem upstream is left alone.
 
 Importing this package applies each fix once the upstream module it fixes
 has been imported: at once for those already imported (the configs import
-this package through ``custom_imports``, after mmcv), the others when their
+this package through ``custom_imports``, after {{ openmmlab.config_library }}), the others when their
 import ends. ``sitecustomize.py`` imports the package when a Python process
 starts with the project on ``PYTHONPATH`` (the fixes then also reach ``mim``
 itself and the processes of the launchers), so the package itself imports
@@ -46,13 +31,7 @@ ORIGINALS = {}
 #: The modules of this package that fix an upstream module, with the
 #: upstream module whose import applies them.
 FIX_MODULES = {
-    'checkpoint_loading': 'mmcv.runner',
-    'data_parallel': 'mmcv.parallel',
-    'iter_runner_resume': 'mmcv.runner',
-{%- if 'seg' in cookiecutter.__tasks.split(',') %}
-    'seg_repeat_dataset': 'mmseg.datasets',
-{%- endif %}
-    'mim_click': 'mim.click',
+{{- openmmlab.upstream_fix_modules(tasks) }}
 }
 
 
@@ -131,7 +110,7 @@ def when_imported(module, callback):
     """Call ``callback()`` now if ``module`` is imported, else after it is.
 
     Args:
-        module (str): A module's full name, e.g. ``'mmcv.runner'``.
+        module (str): A module's full name, e.g. ``'{{ openmmlab.config_library }}.runner'``.
         callback (callable): Called with no arguments, once.
     """
     if module in sys.modules:
@@ -160,19 +139,7 @@ def apply_all():
     return APPLIED
 
 
-def apply_at_startup(argv):
-    """What ``sitecustomize.py`` runs when Python starts.
-
-    Args:
-        argv (list[str]): ``sys.argv``, changed in place where a fix of
-            :mod:`.launcher_argv` needs it.
-
-    Returns:
-        list[str]: :data:`APPLIED`.
-    """
-    from . import launcher_argv
-    launcher_argv.apply(argv)
-    return APPLIED
+{{ openmmlab.apply_at_startup() }}
 
 
 def run_shadowed_sitecustomize(folder):

@@ -11,11 +11,11 @@ into 1,437 training and 360 validation images::
         meta/val.txt      # "digit_3/00017.png 3", relative to val/
         meta/classes.txt  # one class name per line
 
-The ``meta/*.txt`` files are mmcls ``ann_file`` s: use ``CustomDataset``
-(or ``ImageNet``) with ``data_prefix='<out>/imagenet/train'``,
-``ann_file='<out>/imagenet/meta/train.txt'`` and ``classes=CLASSES``
-(mmcls's ``ImageNet`` expects 1000 class folders when ``ann_file`` is
-unset). File names are the digit's index in scikit-learn's array.
+The ``meta/*.txt`` files are the annotation files (``ann_file``) of
+OpenMMLab's ``CustomDataset`` and ``ImageNet``; the toy-digits config loads
+them with ``CustomDataset`` and ``classes=CLASSES`` (without ``ann_file``,
+``ImageNet`` expects ImageNet's 1000 class folders). File names are the
+digit's index in scikit-learn's array.
 """
 import shutil
 from pathlib import Path

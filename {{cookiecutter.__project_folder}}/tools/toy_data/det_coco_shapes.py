@@ -13,8 +13,8 @@ polygon that was drawn), its area and ``iscrowd=0``::
         val2017/000000000049.jpg ...
 
 Category ids are 1..3 in the order of ``CLASSES``. mmdet's ``CocoDataset``
-needs ``classes=CLASSES`` (and the heads ``num_classes=3``): without it
-it looks for the 80 COCO names.
+needs these class names, as the toy-shapes config gives them (and the heads
+``num_classes=3``): without them it looks for the 80 COCO names.
 """
 import json
 import shutil

@@ -15,15 +15,11 @@ The label maps follow ADE20K's convention: value 0 means "other/ignore"
 included as a class. Load them with ``reduce_zero_label=True``, which
 maps 0 to 255 (ignored) and ``k`` to ``k - 1``.
 
-mmseg 0.30's ``ADE20KDataset`` rejects ``classes`` that are not among its
-150 ADE names, so use ``CustomDataset`` with the ADE settings::
-
-    dict(type='CustomDataset', data_root='<out>/ade/ADEChallengeData2016',
-         img_dir='images/training', ann_dir='annotations/training',
-         img_suffix='.jpg', seg_map_suffix='.png', reduce_zero_label=True,
-         classes=CLASSES, palette=PALETTE, pipeline=...)
-
-and ``num_classes=4`` in the decode heads.
+mmseg's ``ADE20KDataset`` rejects classes that are not among its 150 ADE
+names: the toy-shapes config loads the data with mmseg's generic dataset
+(``CustomDataset`` in mmseg 0.x, ``BaseSegDataset`` in 1.x), the ADE
+suffixes (``.jpg`` images, ``.png`` label maps), ``reduce_zero_label=True``,
+``CLASSES`` and ``PALETTE``, and gives the decode heads ``num_classes=4``.
 """
 import shutil
 from pathlib import Path

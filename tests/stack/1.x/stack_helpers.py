@@ -90,35 +90,17 @@ def drawn_images(folder):
     return sorted(names)
 
 
-def project_copy_env(workspace):
-    """The environment after ``export PYTHONPATH=$(pwd)`` in ``workspace``."""
-    return dict(os.environ, PYTHONPATH=str(workspace), MPLBACKEND='Agg')
+def succeeded(run):
+    """The output of a finished command, which must have succeeded.
 
-
-def run_shell(command, workspace, timeout=900):
-    """Run ``command`` with bash in ``workspace``, as a user would.
-
-    Returns:
-        subprocess.CompletedProcess: Its ``returncode``, and its standard
-        output and error interleaved in ``stdout``.
-    """
-    return subprocess.run(['bash', '-c', command],
-                          cwd=workspace,
-                          env=project_copy_env(workspace),
-                          stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT,
-                          text=True,
-                          timeout=timeout)
-
-
-def shell(command, workspace, timeout=900):
-    """Run ``command`` as :func:`run_shell` does; it must succeed.
+    Args:
+        run (subprocess.CompletedProcess): What ``toy_project.shell`` gave.
 
     Returns:
         str: Its standard output and error, interleaved.
     """
-    run = run_shell(command, workspace, timeout)
-    assert run.returncode == 0, f'`{command}` failed:\n' + run.stdout[-5000:]
+    assert run.returncode == 0, f'`{run.args[-1]}` failed:\n' + \
+        run.stdout[-5000:]
     return run.stdout
 
 
@@ -184,7 +166,8 @@ class TryIt:
         return self.toy_project.run(self.command(start))
 
     def shell(self, command, timeout=900):
-        return shell(command, self.workspace, timeout)
+        """Run ``command`` in the toy copy, not once only; its output."""
+        return succeeded(self.toy_project.shell(command, timeout))
 
     def look(self, toolbox):
         """Run the README's "look" commands of ``toolbox`` once; their folders.

@@ -2,7 +2,7 @@
 import re
 from pathlib import Path
 
-from stack_helpers import docs_text, drawn_images, readme_commands, run_shell
+from stack_helpers import docs_text, drawn_images, readme_commands
 
 #: The first bytes of every PNG file.
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
@@ -28,7 +28,7 @@ def test_training_curve_plot_of_a_resumed_run(try_it):
                   try_it.command('mim run mmcls analyze_logs'))
     plot = re.sub(r'--out \S+', f'--out {png}', plot)
 
-    upstream = run_shell(plot.format(log=resumed_log), try_it.workspace)
+    upstream = try_it.toy_project.shell(plot.format(log=resumed_log))
     error = 'does not contain metric loss in train mode'
     assert upstream.returncode != 0 and error in upstream.stdout, (
         'mmcls plots a resumed log now: drop the note on it in the docs\n' +

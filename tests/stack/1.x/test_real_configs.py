@@ -30,9 +30,9 @@ import torch
 from mmcv import Config
 from stack_helpers import (PROJECT_ROOT,
                            assert_loaded_classification_checkpoint, docs_text,
-                           readme_code, shell, train_losses)
+                           readme_code, succeeded, train_losses)
 {%- else %}
-from stack_helpers import (PROJECT_ROOT, docs_text, readme_code, shell,
+from stack_helpers import (PROJECT_ROOT, docs_text, readme_code, succeeded,
                            train_losses)
 {%- endif %}
 
@@ -154,8 +154,9 @@ class RealData:
     class).
     """
 
-    def __init__(self, workspace):
+    def __init__(self, workspace, toy_project):
         self.workspace = workspace
+        self.toy_project = toy_project
         self.skeleton = skeleton_folders()
         for folder in self.skeleton:
             (workspace / folder).mkdir(parents=True)
@@ -173,7 +174,7 @@ class RealData:
     def make_toy_data(self, task):
         command = (f'{sys.executable} tools/make_toy_data.py '
                    f'--out {self.toy} --tasks {task}')
-        shell(command, self.workspace)
+        self.shell(command)
 {%- if 'cls' in tasks %}
 
     def fill_imagenet(self, train_size, val_size):
@@ -241,10 +242,15 @@ class RealData:
                             self.place(f'{root}/annotations/{split}', label))
 {%- endif %}
 
+    def shell(self, command):
+        """Run ``command`` in the copy; its output."""
+        return succeeded(
+            self.toy_project.shell(command, cwd=self.workspace))
+
     def run(self, command):
         """Run ``command`` in the copy once; its output."""
         if command not in self._outputs:
-            self._outputs[command] = shell(command, self.workspace)
+            self._outputs[command] = self.shell(command)
         return self._outputs[command]
 
     def train(self, task, config):
@@ -309,10 +315,10 @@ class RealData:
 
 
 @pytest.fixture(scope='module')
-def real_data(tmp_path_factory, copy_project):
+def real_data(tmp_path_factory, copy_project, toy_project):
     workspace = tmp_path_factory.mktemp('real-data')
     copy_project(workspace)
-    data = RealData(workspace)
+    data = RealData(workspace, toy_project)
 {%- for task, fill in [('cls', 'fill_imagenet'), ('det', 'fill_coco'), ('seg', 'fill_ade')] if task in tasks %}
     data.make_toy_data('{{ task }}')
     data.{{ fill }}(*SPLIT_SIZES['{{ task }}'])

@@ -1,0 +1,7 @@
+{%- from 'configs/long_names.jinja' import noqa_if_long -%}
+# {{ cookiecutter.backbone_name }}-tiny on ImageNet-1k:
+# 32 images per GPU on 1 GPU.
+{% call noqa_if_long() %}_base_ = './{{ cookiecutter.__config_prefix }}-tiny_8xb128_in1k.py'{% endcall %}
+
+data = dict(samples_per_gpu=32)
+optimizer = dict(lr=3.125e-5)  # 1e-3 * total batch / 1024

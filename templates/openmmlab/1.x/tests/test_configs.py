@@ -1,0 +1,140 @@
+{%- set tasks = cookiecutter.__tasks.split(',') -%}
+"""Every config loads, builds its model and optimizer, and runs forward."""
+from pathlib import Path
+
+{% if 'det' in tasks -%}
+import numpy as np
+{% endif -%}
+import pytest
+import torch
+from mmcv import Config
+from mmcv.runner import build_optimizer
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CONFIG_ROOT = PROJECT_ROOT / 'configs'
+
+
+def configs_of(task):
+    configs = sorted((CONFIG_ROOT / task).glob('*.py'))
+    assert configs, f'no configs in configs/{task}'
+    return configs
+
+
+def all_configs():
+    return [
+        config for task_dir in sorted(CONFIG_ROOT.iterdir())
+        if task_dir.is_dir() for config in configs_of(task_dir.name)
+    ]
+
+
+def check_optimizer(model, cfg):
+    """The config's optimizer builds and holds every trainable parameter."""
+    optimizer = build_optimizer(model, cfg.optimizer)
+    held = sum(param.numel() for group in optimizer.param_groups
+               for param in group['params'])
+    assert held == sum(param.numel() for param in model.parameters()
+                       if param.requires_grad)
+
+
+def load(config):
+    cfg = Config.fromfile(str(config))
+    backbone = cfg.model.backbone
+    assert backbone.type == 'mmcls.{{ cookiecutter.backbone_name }}'
+    return cfg
+
+
+@pytest.mark.parametrize('config', all_configs(), ids=lambda p: p.name)
+def test_model_has_the_backbone_arch_the_config_names(config):
+    # mmcv evaluates each file of a config on its own: one that inherits a
+    # config and sets only ``backbone_arch`` keeps the inherited model.
+    cfg = load(config)
+    # A config of one's own may name the arch in the model alone.
+    named = cfg.get('backbone_arch', cfg.model.backbone.arch)
+    assert cfg.model.backbone.arch == named, (
+        f'{config.name} sets backbone_arch = {named!r} but its model has '
+        f'arch={cfg.model.backbone.arch!r}: restate the lines that use '
+        'backbone_arch, as the toy configs do')
+{%- if 'cls' in tasks %}
+
+
+@pytest.mark.parametrize('config', configs_of('cls'), ids=lambda p: p.name)
+def test_cls_config(config):
+    from mmcls.models import build_classifier
+    cfg = load(config)
+    model = build_classifier(cfg.model)
+    check_optimizer(model, cfg)
+    imgs = torch.rand(2, 3, 64, 64)
+    losses = model.forward_train(imgs, torch.tensor([0, 1]))
+    assert torch.isfinite(losses['loss'])
+    model.eval()
+    with torch.no_grad():
+        scores = model.simple_test(imgs)
+    assert len(scores) == 2
+    assert len(scores[0]) == cfg.model.head.num_classes
+
+{%- endif %}
+{%- if 'det' in tasks %}
+
+
+@pytest.mark.parametrize('config', configs_of('det'), ids=lambda p: p.name)
+def test_det_config(config):
+    from mmdet.core import BitmapMasks
+    from mmdet.models import build_detector
+    cfg = load(config)
+    model = build_detector(cfg.model)
+    check_optimizer(model, cfg)
+    img = torch.rand(1, 3, 128, 128)
+    img_metas = [
+        dict(
+            img_shape=(128, 128, 3),
+            ori_shape=(128, 128, 3),
+            pad_shape=(128, 128, 3),
+            scale_factor=np.ones(4, dtype=np.float32),
+            flip=False)
+    ]
+    mask = np.zeros((1, 128, 128), dtype=np.uint8)
+    mask[:, 16:64, 24:96] = 1
+    losses = model.forward_train(
+        img,
+        img_metas,
+        gt_bboxes=[torch.tensor([[24., 16., 96., 64.]])],
+        gt_labels=[torch.tensor([0])],
+        gt_masks=[BitmapMasks(mask, 128, 128)])
+    loss, _ = model._parse_losses(losses)
+    assert torch.isfinite(loss)
+    model.eval()
+    with torch.no_grad():
+        [(bbox_results, mask_results)] = model.simple_test(img, img_metas)
+    num_classes = cfg.model.roi_head.bbox_head.num_classes
+    assert len(bbox_results) == len(mask_results) == num_classes
+{%- endif %}
+{%- if 'seg' in tasks %}
+
+
+@pytest.mark.parametrize('config', configs_of('seg'), ids=lambda p: p.name)
+def test_seg_config(config):
+    from mmseg.models import build_segmentor
+    cfg = load(config)
+    model = build_segmentor(cfg.model)
+    check_optimizer(model, cfg)
+    num_classes = cfg.model.decode_head.num_classes
+    img_metas = [
+        dict(
+            img_shape=(64, 64, 3),
+            ori_shape=(64, 64, 3),
+            pad_shape=(64, 64, 3),
+            flip=False)
+    ] * 2
+    losses = model.forward_train(
+        torch.rand(2, 3, 64, 64), img_metas,
+        torch.randint(0, num_classes, (2, 1, 64, 64)))
+    loss, _ = model._parse_losses(losses)
+    assert torch.isfinite(loss)
+    # The auxiliary head runs only in training: its input channels are
+    # checked here or not at all.
+    assert ('aux.loss_ce' in losses) == bool(cfg.model.get('auxiliary_head'))
+    model.eval()
+    with torch.no_grad():
+        logits = model.forward_dummy(torch.rand(1, 3, 64, 64))
+    assert logits.shape == (1, num_classes, 64, 64)
+{%- endif %}

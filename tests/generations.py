@@ -1,0 +1,43 @@
+"""The OpenMMLab generations a bake can target, and the Python of each.
+
+The two generations cannot share an environment (both install a package
+named ``mmcv``): a bake's own code runs with the Python of its generation.
+This Python has the 1.x stack; the 2.x stack is in :data:`VENV_2X`, which
+the README's test command creates, or in the Python that
+:data:`PYTHON_2X_VARIABLE` names.
+"""
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+GENERATIONS = json.loads(
+    (TEMPLATE_ROOT / 'cookiecutter.json').read_text())['openmmlab']
+PYTHON_2X_VARIABLE = 'OPENMMLAB_2X_PYTHON'
+VENV_2X = TEMPLATE_ROOT / '.venv-openmmlab2x'
+
+
+def generation_of(project):
+    """The ``openmmlab`` answer of a baked project."""
+    answers = json.loads((Path(project) / '.cookiecutter.json').read_text())
+    return answers['cookiecutter']['openmmlab']
+
+
+def generation_python(project):
+    """The Python that runs a baked project's code: that of its stack."""
+    return python_of(generation_of(project))
+
+
+def python_of(generation):
+    """The Python with the stack of ``generation`` (``1.x`` or ``2.x``)."""
+    if generation == '1.x':
+        return sys.executable
+    python = os.environ.get(PYTHON_2X_VARIABLE) or VENV_2X / 'bin' / 'python'
+    if not Path(python).is_file():
+        pytest.fail(f'no Python with the OpenMMLab 2.x stack at {python}: '
+                    'the README\'s test command installs one there, or set '
+                    f'{PYTHON_2X_VARIABLE}')
+    return str(python)

@@ -1,0 +1,494 @@
+{%- set tasks = cookiecutter.__tasks.split(',') -%}
+{%- set toolbox = {'cls': 'mmpretrain', 'det': 'mmdet', 'seg': 'mmsegmentation'} -%}
+{%- set module = {'cls': 'mmpretrain', 'det': 'mmdet', 'seg': 'mmseg'} -%}
+"""The README's multi-GPU and Slurm commands, run as printed.
+
+"Train and test" in the README prints, for each task's toolbox::
+
+    mim train PKG $CONFIG --work-dir $WORK_DIR --launcher pytorch --gpus 4
+    mim test PKG $CONFIG -C $CHECKPOINT --launcher pytorch --gpus 4
+    mim train PKG $CONFIG --work-dir $WORK_DIR --launcher slurm \\
+        --gpus 16 --gpus-per-node 8 --partition $PARTITION
+    mim test PKG $CONFIG -C $CHECKPOINT --launcher slurm ...
+
+The checks take those lines from the README and
+
+* run mim on each in this process, with ``subprocess.check_call``
+  recorded: the exact ``torch.distributed.launch`` and ``srun`` command
+  lines it builds;
+* run a few of them with bash (each launcher, each tool and each
+  toolbox's scripts at least once), the toy config as ``$CONFIG``:
+  ``srun`` is a stand-in on ``PATH`` that records its arguments and runs
+  the command as the one task of a Slurm job (with the ``scontrol show
+  hostname`` that mmengine's Slurm start calls), ``--launcher pytorch``
+  goes through the real ``torch.distributed.launch`` with ``--gpus 1``.
+  Both get to mmengine's ``init_dist``, whose ``torch.cuda.set_device``
+  needs a GPU: without one, a run must end exactly there (mim, the
+  launcher, argparse, the config and its ``custom_imports``, the runner
+  before its process group all ran);
+* do so again for Slurm after ``pip install timm``, which brings a newer
+  click (through huggingface-hub), and show that without the project's
+  ``upstream_fixes/mim_click.py`` mim dies on the same command.
+
+The runs use a scratch folder with a link to ``configs``, so nothing is
+written into the project.
+"""
+import importlib
+import json
+import os
+import re
+import shlex
+import sys
+from collections import namedtuple
+from pathlib import Path
+
+import pytest
+import torch
+from stack_helpers import (PROJECT_ROOT, last_traceback, mim_in_process,
+                           option, project_env, readme_heading_commands, run,
+                           tracebacks)
+
+import upstream_fixes
+
+HAS_GPU = torch.cuda.is_available()
+PARTITION = 'toy-partition'
+
+#: A task of the project: its toolbox as mim names it and as Python
+#: imports it, its toy config.
+Task = namedtuple('Task', ['name', 'toolbox', 'module', 'config'])
+
+
+def toy_config(name):
+    """The toy config of a task, relative to the project root."""
+    found = sorted((PROJECT_ROOT / 'configs' / name).glob('*_toy-*.py'))
+    assert len(found) == 1, f'one toy config expected, found {found}'
+    return found[0].relative_to(PROJECT_ROOT).as_posix()
+
+
+TASKS = [
+{%- for task in tasks %}
+    Task('{{ task }}', '{{ toolbox[task] }}', '{{ module[task] }}', toy_config('{{ task }}')),
+{%- endfor %}
+]
+TOOLS = ('train', 'test')
+LAUNCHERS = ('pytorch', 'slurm')
+#: The commands that run (each costs a few CPU seconds of imports): each
+#: launcher, each tool and each toolbox's scripts at least once. The
+#: command lines of all are checked in this process.
+RUNS = [
+    pytest.param(launcher, task, tool, id=f'{launcher}-{task.name}-{tool}')
+    for launcher, task, tool in (
+        ('slurm', TASKS[0], 'train'),
+        ('slurm', TASKS[-1], 'test'),
+        ('pytorch', TASKS[1 % len(TASKS)], 'train'),
+        ('pytorch', TASKS[0], 'test'),
+    )
+]
+#: What ``torch.cuda.set_device`` raises without a usable GPU: a CUDA build
+#: of PyTorch on a machine without a driver, a CPU build, no device.
+NO_CUDA_ERRORS = ('Found no NVIDIA driver on your system',
+                  'Torch not compiled with CUDA enabled',
+                  'No CUDA GPUs are available')
+CLICK_SENTINEL_ERROR = "AttributeError: 'Sentinel' object has no " \
+    "attribute 'split'"
+
+without_gpu = pytest.mark.skipif(
+    HAS_GPU,
+    reason='a CUDA GPU is present: these runs check that a run without a '
+    'GPU gets exactly to init_dist')
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+
+def readme_line(task, tool, launcher):
+    """The README's ``mim <tool>`` line of a task's toolbox and a launcher."""
+    lines = [
+        line for line in readme_heading_commands('Train and test')
+        if line.startswith(f'mim {tool} {task.toolbox} ')
+        and f' --launcher {launcher}' in line
+    ]
+    assert len(lines) == 1, f'README lines of {tool} {task.toolbox} with ' \
+        f'--launcher {launcher}: {lines}'
+    return lines[0]
+
+
+def values(task, launcher, work_dir):
+    """What the README's variables stand for in these runs."""
+    return dict(
+        CONFIG=task.config,
+        WORK_DIR=str(work_dir / f'{launcher}_{task.name}'),
+        # Read after init_dist, so never here.
+        CHECKPOINT=str(work_dir / 'never-read.pth'),
+        PARTITION=PARTITION)
+
+
+def expanded(line, variables):
+    """The words of a README line with its ``$VARIABLES`` filled in."""
+    return shlex.split(re.sub(r'\$([A-Z_]+)', lambda m: variables[m[1]], line))
+
+
+def toolbox_script(task, tool):
+    """The script that mim runs, found the way mim 0.3.9 finds it."""
+    root = Path(importlib.import_module(task.module).__file__).parent
+    # mim: train prefers .mim/tools, test prefers tools/.
+    folders = [root / '.mim' / 'tools', root / 'tools']
+    if tool == 'test':
+        folders.reverse()
+    for folder in folders:
+        if (folder / f'{tool}.py').is_file():
+            return str(folder / f'{tool}.py')
+    pytest.fail(f'{task.toolbox} ships no tools/{tool}.py: reinstall it')
+
+
+def script_args(task, tool, launcher, variables):
+    """What mim passes to the toolbox's script."""
+    if tool == 'train':
+        return [
+            task.config, '--launcher', launcher, '--work-dir',
+            variables['WORK_DIR']
+        ]
+    # The 2.x test.py takes the checkpoint as its second positional.
+    return [task.config, variables['CHECKPOINT'], '--launcher', launcher]
+
+
+def normalized(argv):
+    """``argv`` with this Python interpreter written as ``<python>``."""
+    python = Path(sys.executable).resolve()
+    return [
+        '<python>' if Path(arg).resolve() == python else arg for arg in argv
+    ]
+
+
+def expected_srun(task, tool, line, variables):
+    """The srun command line that mim builds for a README slurm line."""
+    per_node = option(line, '--gpus-per-node')
+    return [
+        'srun', '-p', PARTITION, f'--gres=gpu:{per_node}',
+        f'--ntasks={option(line, "--gpus")}', f'--ntasks-per-node={per_node}',
+        '--cpus-per-task=2', '--kill-on-bad-exit=1',
+        f'--job-name={Path(task.config).stem}_{tool}', '<python>', '-u',
+        toolbox_script(task, tool)
+    ] + script_args(task, tool, 'slurm', variables)
+
+
+def expected_launch(task, tool, line, variables, port):
+    """The torch.distributed.launch command of a README pytorch line."""
+    return [
+        '<python>', '-m', 'torch.distributed.launch',
+        f'--nproc_per_node={option(line, "--gpus")}', f'--master_port={port}',
+        toolbox_script(task, tool)
+    ] + script_args(task, tool, 'pytorch', variables)
+
+
+def assert_no_click_sentinel(output):
+    """Fail with the cause when click's sentinel reached mim."""
+    if "'Sentinel' object" in output:
+        pytest.fail(
+            'click passes its sentinel to mim for the options left out (here '
+            '--srun-args): upstream_fixes/mim_click.py did not apply in the '
+            'mim process\n' + output[-3000:])
+
+
+def assert_stopped_at_set_device(result, init_function):
+    """Assert that a run ended in mmengine's init_dist at set_device.
+
+    Args:
+        result (subprocess.CompletedProcess): The run, with ``output``.
+        init_function (str): ``_init_dist_pytorch`` or ``_init_dist_slurm``.
+    """
+    output = result.output
+    assert_no_click_sentinel(output)
+    assert result.returncode != 0, output[-3000:]
+    assert 'unrecognized arguments' not in output, output[-3000:]
+    found = [t for t in tracebacks(output) if f', in {init_function}\n' in t]
+    assert found, output[-5000:]
+    traceback = found[0]
+    frames = re.findall(r'File "([^"]+)", line \d+, in (\w+)\n\s*(.*)',
+                        traceback)
+    # From the toolbox's script through mmengine's Runner to init_dist.
+    functions = [function for _, function, _ in frames]
+    assert 'from_cfg' in functions and 'setup_env' in functions, traceback
+    where = functions.index(init_function)
+    path, _, code = frames[where]
+    assert Path(path).parts[-3:] == ('mmengine', 'dist', 'utils.py')
+    assert code == 'torch.cuda.set_device(local_rank)', traceback
+    error = traceback.splitlines()[-1]
+    assert any(message in error for message in NO_CUDA_ERRORS), traceback
+
+
+# ---------------------------------------------------------------------------
+# Fixtures
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope='module')
+def workspace(tmp_path_factory):
+    """A folder to run the commands from: ``configs`` links to the project's.
+    """
+    root = tmp_path_factory.mktemp('launchers')
+    (root / 'configs').symlink_to(
+        PROJECT_ROOT / 'configs', target_is_directory=True)
+    return root
+
+
+FAKE_SRUN = '''#!@PYTHON@
+"""A stand-in for Slurm's srun.
+
+Records its arguments (one JSON list a line in $FAKE_SRUN_LOG); with
+FAKE_SRUN_RUN=1 it then runs the command as the only task of a one-node,
+one-task job, with the environment Slurm gives such a task.
+"""
+import importlib
+import json
+import os
+import sys
+
+argv = sys.argv
+with open(os.environ['FAKE_SRUN_LOG'], 'a') as log:
+    log.write(json.dumps(argv) + '\\n')
+if os.environ.get('FAKE_SRUN_RUN') != '1':
+    sys.exit(0)
+
+TAKES_VALUE = ('-p', '--partition', '-J', '--job-name', '-n', '--ntasks',
+               '-N', '--nodes', '-c', '--cpus-per-task', '-t', '--time',
+               '-w', '--nodelist', '-x', '--exclude', '--gres', '--mem',
+               '-q', '--qos', '-A', '--account')
+options = dict()
+i = 1
+while i < len(argv) and argv[i].startswith('-'):
+    name, has_value, value = argv[i].partition('=')
+    if not has_value and name in TAKES_VALUE:
+        i += 1
+        value = argv[i]
+    options[name] = value
+    i += 1
+command = argv[i:]
+
+host = 'localhost'
+env = dict(os.environ)
+env.update(
+    SLURM_JOB_ID='4242', SLURM_JOBID='4242', SLURM_STEP_ID='0',
+    SLURM_PROCID='0', SLURM_LOCALID='0', SLURM_NODEID='0',
+    SLURM_NTASKS='1', SLURM_NPROCS='1', SLURM_NNODES='1',
+    SLURM_JOB_NUM_NODES='1', SLURM_TASKS_PER_NODE='1',
+    SLURM_NTASKS_PER_NODE='1',
+    SLURM_NODELIST=host, SLURM_JOB_NODELIST=host, SLURM_STEP_NODELIST=host,
+    SLURMD_NODENAME=host,
+    SLURM_CPUS_PER_TASK=options.get('--cpus-per-task', '1'),
+    SLURM_JOB_PARTITION=options.get('-p', options.get('--partition', '')),
+    SLURM_JOB_NAME=options.get('--job-name', options.get('-J', 'job')))
+os.execvpe(command[0], command, env)
+'''
+
+FAKE_SCONTROL = '''#!@PYTHON@
+"""A stand-in for ``scontrol show hostname(s) NODELIST`` (one node)."""
+import importlib
+import json
+import os
+import sys
+
+with open(os.environ['FAKE_SCONTROL_LOG'], 'a') as log:
+    log.write(json.dumps(sys.argv[1:]) + '\\n')
+assert sys.argv[1:3] in (['show', 'hostname'], ['show', 'hostnames'])
+print('\\n'.join(sys.argv[3].split(',')))
+'''
+
+
+@pytest.fixture
+def fake_slurm(tmp_path):
+    """``srun`` and ``scontrol`` stand-ins first on ``PATH``.
+
+    Returns:
+        tuple[dict, Path, Path]: The environment to run mim in, and the
+        logs of the srun and the scontrol calls.
+    """
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    for name, text in (('srun', FAKE_SRUN), ('scontrol', FAKE_SCONTROL)):
+        path = bin_dir / name
+        path.write_text(text.replace('@PYTHON@', sys.executable))
+        path.chmod(0o755)
+    srun_log, scontrol_log = tmp_path / 'srun.jsonl', tmp_path / 'sc.jsonl'
+    env = project_env(
+        FAKE_SRUN_LOG=str(srun_log),
+        FAKE_SCONTROL_LOG=str(scontrol_log),
+        FAKE_SRUN_RUN='1')
+    env['PATH'] = f'{bin_dir}:{env["PATH"]}'
+    return env, srun_log, scontrol_log
+
+
+def logged_calls(log):
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+# ---------------------------------------------------------------------------
+# 1. The command lines mim builds (mim in this process, nothing run)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize('launcher', LAUNCHERS)
+@pytest.mark.parametrize('tool', TOOLS)
+@pytest.mark.parametrize('task', TASKS, ids=[t.name for t in TASKS])
+def test_command_line_mim_builds(monkeypatch, workspace, task, tool, launcher):
+    line = readme_line(task, tool, launcher)
+    variables = values(task, launcher, workspace)
+    result, calls = mim_in_process(monkeypatch, workspace,
+                                   expanded(line, variables)[1:])
+    assert_no_click_sentinel(repr(result.exception))
+    assert result.exit_code == 0, (result.output, result.exception)
+    [(command, env)] = calls
+    port = env['MASTER_PORT']
+    assert 20000 <= int(port) <= 30000
+    if launcher == 'slurm':
+        expected = expected_srun(task, tool, line, variables)
+    else:
+        expected = expected_launch(task, tool, line, variables, port)
+    assert normalized(command) == expected
+
+
+# ---------------------------------------------------------------------------
+# 2. The commands run, up to mmengine's init_dist
+# ---------------------------------------------------------------------------
+
+
+def run_slurm(task, tool, workspace, fake_slurm, env=None):
+    """Run the README's slurm line with bash through the srun stand-in.
+
+    Returns:
+        subprocess.CompletedProcess: The run, after the checks of what
+        srun got.
+    """
+    env = env or fake_slurm[0]
+    _, srun_log, scontrol_log = fake_slurm
+    line = readme_line(task, tool, 'slurm')
+    variables = values(task, 'slurm', workspace)
+    result = run(line, workspace, dict(env, **variables))
+    assert_no_click_sentinel(result.output)
+    [call] = logged_calls(srun_log)
+    assert normalized(['srun'] + call[1:]) == expected_srun(
+        task, tool, line, variables)
+    if env['FAKE_SRUN_RUN'] == '1':
+        # mmengine's Slurm start asks scontrol for the first node.
+        assert logged_calls(scontrol_log) == [[
+            'show', 'hostname', 'localhost'
+        ]], result.output
+    return result
+
+
+def run_pytorch(task, tool, workspace):
+    """Run the README's pytorch line with bash, with ``--gpus 1``.
+
+    Returns:
+        subprocess.CompletedProcess: The run, after the check of the
+        command mim ran.
+    """
+    # One process instead of the README's 4: on this machine each of them
+    # would do the same.
+    line = re.sub(r'--gpus \d+', '--gpus 1',
+                  readme_line(task, tool, 'pytorch'))
+    variables = values(task, 'pytorch', workspace)
+    result = run(line, workspace, project_env(**variables))
+    printed = re.search(r'(?:Training|Testing) command is (.*?)\. ?$',
+                        result.stdout, re.M)
+    assert printed, result.output[-3000:]
+    port = re.search(r'--master_port=(\d+)', printed[1])[1]
+    assert normalized(printed[1].split()) == expected_launch(
+        task, tool, line, variables, port)
+    return result
+
+
+@without_gpu
+@pytest.mark.parametrize('launcher, task, tool', RUNS)
+def test_readme_command_runs_up_to_init_dist(workspace, fake_slurm, launcher,
+                                             task, tool):
+    if launcher == 'slurm':
+        result = run_slurm(task, tool, workspace, fake_slurm)
+    else:
+        result = run_pytorch(task, tool, workspace)
+    assert_stopped_at_set_device(result, f'_init_dist_{launcher}')
+
+
+# ---------------------------------------------------------------------------
+# 3. Slurm after ``pip install timm``, with and without the project's fix
+# ---------------------------------------------------------------------------
+
+
+def pip(*args):
+    command = [sys.executable, '-m', 'pip', '--disable-pip-version-check']
+    result = run(command + list(args), PROJECT_ROOT, project_env())
+    assert result.returncode == 0, result.output[-3000:]
+
+
+def with_pythonpath(env, before=(), after=()):
+    """``env`` with folders on ``PYTHONPATH`` before and after its own."""
+    paths = [*map(str, before), env['PYTHONPATH'], *map(str, after)]
+    return dict(env, PYTHONPATH=os.pathsep.join(paths))
+
+
+@pytest.fixture(scope='module')
+def timm_installed(tmp_path_factory):
+    """What ``pip install timm`` would add here, installed aside.
+
+    pip resolves the install against this environment (``--dry-run``) and
+    installs exactly what it would add or upgrade into a folder of its own,
+    which goes on ``PYTHONPATH`` after the project: the runs see the
+    environment as it would be after the install, and it stays as it is.
+
+    Returns:
+        Path: The folder.
+    """
+    folder = tmp_path_factory.mktemp('pip-install-timm')
+    report = folder.parent / 'pip-install-timm.json'
+    pip('install', '--dry-run', '--quiet', '--report', str(report), 'timm')
+    wanted = [
+        f"{item['metadata']['name']}=={item['metadata']['version']}"
+        for item in json.loads(report.read_text())['install']
+    ]
+    assert any(name.startswith('timm==') for name in wanted), wanted
+    pip('install', '--quiet', '--no-deps', '--target', str(folder), *wanted)
+    return folder
+
+
+def test_timm_brings_a_click_that_needs_the_fix(timm_installed):
+    result = run([
+        sys.executable, '-c',
+        'from importlib.metadata import version; import importlib.util; '
+        "print(version('click'), importlib.util.find_spec('timm').origin)"
+    ], PROJECT_ROOT, with_pythonpath(project_env(), after=[timm_installed]))
+    assert result.returncode == 0, result.output
+    click_version, timm_file = result.stdout.split()
+    assert Path(timm_file).is_relative_to(timm_installed)
+    # huggingface-hub asks for click >= 8.4.2.
+    assert upstream_fixes.release(click_version) >= (8, 4, 2), click_version
+
+
+@without_gpu
+def test_slurm_command_after_pip_install_timm(workspace, fake_slurm,
+                                              timm_installed):
+    env = with_pythonpath(fake_slurm[0], after=[timm_installed])
+    result = run_slurm(TASKS[0], 'train', workspace, fake_slurm, env)
+    assert_stopped_at_set_device(result, '_init_dist_slurm')
+
+
+@pytest.mark.parametrize(
+    'after_timm', [False, True],
+    ids=['as-installed', 'after-pip-install-timm'])
+def test_slurm_command_dies_in_mim_without_the_fix(request, workspace,
+                                                   fake_slurm, unfixed,
+                                                   after_timm):
+    # mim 0.3.9 with click >= 8.3.1: what upstream_fixes/mim_click.py fixes.
+    after = [request.getfixturevalue('timm_installed')] if after_timm else []
+    env = with_pythonpath(
+        fake_slurm[0], before=[unfixed('mim_click')], after=after)
+    task = TASKS[0]
+    line = readme_line(task, 'train', 'slurm')
+    result = run(line, workspace, dict(env, **values(task, 'slurm',
+                                                     workspace)))
+    assert result.returncode != 0
+    assert last_traceback(result.output).endswith(CLICK_SENTINEL_ERROR), \
+        result.output[-3000:]
+    assert not logged_calls(fake_slurm[1])  # srun never ran
