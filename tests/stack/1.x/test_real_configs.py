@@ -244,8 +244,7 @@ class RealData:
 
     def shell(self, command):
         """Run ``command`` in the copy; its output."""
-        return succeeded(
-            self.toy_project.shell(command, cwd=self.workspace))
+        return succeeded(self.toy_project.shell(command, cwd=self.workspace))
 
     def run(self, command):
         """Run ``command`` in the copy once; its output."""

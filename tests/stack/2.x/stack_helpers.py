@@ -109,13 +109,12 @@ def load(path):
     return torch.load(path, map_location='cpu', weights_only=False)
 
 
-def project_env(with_project=True, later_paths=(), **extra):
+def project_env(with_project=True, **extra):
     """The environment of a shell after ``export PYTHONPATH=$(pwd)``.
 
     Args:
         with_project (bool): Whether ``PYTHONPATH`` starts with the project;
             False: a shell where that export was left out.
-        later_paths (list): Folders to put on ``PYTHONPATH`` after it.
         extra: Variables to set.
 
     Returns:
@@ -135,13 +134,10 @@ def project_env(with_project=True, later_paths=(), **extra):
     ]
     if with_project:
         paths.insert(0, str(PROJECT_ROOT))
-    paths += [str(p) for p in later_paths]
     env['PYTHONPATH'] = os.pathsep.join(paths)
     # The README's ``mim`` and ``python`` are those of this environment.
-    env['PATH'] = os.pathsep.join(
-        [str(Path(sys.executable).parent),
-         env.get('PATH', '')])
-    env['MPLBACKEND'] = 'Agg'
+    env['PATH'] = f'{Path(sys.executable).parent}{os.pathsep}' + \
+        env.get('PATH', '')
     env.update(extra)
     return env
 

@@ -50,6 +50,8 @@ def test_resume_continues_where_the_run_stopped(toy_project):
     output = toy_project.run(command)
     assert f'Auto resumed from the latest checkpoint {stop}' in output
     stopped = load(stop)
+    meta = stopped['meta']
+    assert f"resumed epoch: {meta['epoch']}, iter: {meta['iter']}" in output
     resumed, uninterrupted = (
         load(checkpoints(folder)[-1]) for folder in (work_dir, toy_work_dir))
     for key in ('epoch', 'iter'):
@@ -57,9 +59,10 @@ def test_resume_continues_where_the_run_stopped(toy_project):
     # The resumed run logged only the iterations after the stop, with the
     # learning rates of the uninterrupted run.
     logged = logged_steps(work_dir, run=-1)
-    assert logged and min(logged) > stopped['meta']['iter']
+    assert logged and min(logged) > meta['iter']
     toy_logged = logged_steps(toy_work_dir)
     for step, lr in logged.items():
+        assert step in toy_logged, (step, toy_logged)
         assert lr == pytest.approx(toy_logged[step], rel=1e-6), step
     # AdamW counts its steps per parameter: a fresh optimizer would count
     # only the resumed run's.
