@@ -114,13 +114,13 @@ def readme_line(task, tool, launcher):
     return lines[0]
 
 
-def values(task, launcher, work_dir):
+def values(task, launcher, workspace):
     """What the README's variables stand for in these runs."""
     return dict(
         CONFIG=task.config,
-        WORK_DIR=str(work_dir / f'{launcher}_{task.name}'),
+        WORK_DIR=str(workspace / 'work_dirs' / f'{launcher}_{task.name}'),
         # Read after init_dist, so never here.
-        CHECKPOINT=str(work_dir / 'never-read.pth'),
+        CHECKPOINT=str(workspace / 'never-read.pth'),
         PARTITION=PARTITION)
 
 
