@@ -14,6 +14,7 @@ outcome depends on the answers beyond the task list
 (:data:`CHECKS_OF_EVERY_BAKE`) run in every bake.
 """
 import json
+import os
 import re
 import subprocess
 import sys
@@ -86,12 +87,19 @@ def add_stack_checks(project, every_check=True):
 
 
 def run_pytest(project, *args):
+    python = generation_python(project)
+    # The toy commands run `mim` and `python` from PATH, as a user's
+    # activated environment of the bake's generation would.
+    env = dict(os.environ)
+    env['PATH'] = os.pathsep.join(
+        [str(Path(python).parent), env.get('PATH', '')])
     return subprocess.run(
         [
-            generation_python(project), '-m', 'pytest', '-q', '-rs', '-p',
-            'no:cacheprovider', '--durations=10', *args
+            python, '-m', 'pytest', '-q', '-rs', '-p', 'no:cacheprovider',
+            '--durations=10', *args
         ],
         cwd=project,
+        env=env,
         capture_output=True,
         text=True)
 
