@@ -289,12 +289,17 @@ def test_name_check_reads_every_python_file(baked, rendered_hook):
         assert text == (project / path).read_text(encoding='utf-8'), path
 
 
+def default_answer(answer):
+    """The answer of ``--no-input``: a choice's first option."""
+    default = DEFAULTS[answer]
+    return default[0] if isinstance(default, list) else default
+
+
 #: The bakes whose whole suite test_generated_projects.py runs, config test
 #: included, as (tasks, backbone, generation) with the defaults filled in.
 SUITE_RUN_ELSEWHERE = {
     tuple(
-        param.values[0].get(answer, DEFAULTS[answer]
-                            if answer != 'openmmlab' else GENERATIONS[0])
+        param.values[0].get(answer, default_answer(answer))
         for answer in ('tasks', 'backbone_name', 'openmmlab'))
     for param in PROJECTS
 }
