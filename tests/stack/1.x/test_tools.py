@@ -135,7 +135,7 @@ def test_get_flops_takes_a_custom_arch_and_feature_maps():
     ('--shape 1 2 3', 'takes 1 or 2 numbers of at least 32, got 1 2 3'),
     ('--shape 224 16', 'got 224 16'),
     ('--in-channels 0', '--in-channels must be positive, got 0'),
-    ('--arch huge', "Unknown arch 'huge'"),
+    ('--arch colossal', "Unknown arch 'colossal'"),
     ('--arch {"depths":[2]', '--arch {"depths":[2]: not a JSON dict'),
     ('--out-indices 7', 'Invalid out_indices [7]'),
 ])
@@ -151,7 +151,7 @@ def test_get_flops_bad_arguments(args, message, monkeypatch, capsys):
     ('--warmup -1', 'argument --warmup: must be at least 0, got -1'),
     ('--device gpu', '--device gpu: Expected one of cpu, cuda'),
     (f'--device cuda:{GPUS}', f'this machine has {GPUS} CUDA device(s)'),
-    ('--arch huge', "Unknown arch 'huge'"),
+    ('--arch colossal', "Unknown arch 'colossal'"),
 ])
 def test_benchmark_bad_arguments(args, message, monkeypatch, capsys):
     error = usage_error('benchmark.py', args.split(), monkeypatch, capsys)
