@@ -1,9 +1,10 @@
 """Baked projects pass their own tests and the stack checks, trainings too.
 
-The stack checks of a bake's OpenMMLab generation (``tests/stack/<gen>/``)
-are rendered with the bake's answers into its ``tests/stack/`` and run by
-one pytest command with the project's own tests, in the Python of that
-generation, so both share the toy trainings. Between them the bakes train
+The stack checks of a bake's OpenMMLab generation (``tests/stack/<gen>/``),
+and the helpers they share (``tests/stack/common/``), are rendered with the
+bake's answers into its ``tests/stack/`` and run by one pytest command with
+the project's own tests, in the Python of that generation, so both share
+the toy trainings. Between them the bakes train
 ConvNeXt on every task in each generation's stack, and the skeleton on
 every task across the two (:data:`PROJECTS`).
 
@@ -34,11 +35,11 @@ CHECKS_OF_EVERY_BAKE = ('test_backbone_stack.py', 'test_readme_commands.py',
 #: generation. Per generation, ConvNeXt trains every task from the digits
 #: run; the skeleton trains det and seg from scratch in 1.x, and cls and seg
 #: from the digits in 2.x (its code is the same in both but for imports).
-#: In this order, pytest-xdist's ``--dist load`` deals them out in turn, so
-#: that each of two workers gets one long suite (every check) and one short.
+#: In this order, ``--dist load --maxschedchunk 1`` (pytest-xdist) gives
+#: each of two workers two of them at the start, one long suite (every
+#: check) and one short, and hands out the rest a test at a time.
 PROJECTS = [
     pytest.param({}, True, id='ConvNeXt-cls,det,seg-1.x'),
-    pytest.param({'openmmlab': '2.x'}, True, id='ConvNeXt-cls,det,seg-2.x'),
     pytest.param({
         'backbone_name': 'MyNet',
         'tasks': 'cls,seg',
@@ -46,6 +47,7 @@ PROJECTS = [
     },
                  False,
                  id='MyNet-cls,seg-2.x'),
+    pytest.param({'openmmlab': '2.x'}, True, id='ConvNeXt-cls,det,seg-2.x'),
     pytest.param({
         'backbone_name': 'MyNet',
         'tasks': 'det,seg'
@@ -69,13 +71,19 @@ def add_stack_checks(project, every_check=True):
     answers = json.loads((project / '.cookiecutter.json').read_text())
     checks = STACK_CHECKS / answers['cookiecutter']['openmmlab']
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(checks),
+        loader=jinja2.FileSystemLoader(STACK_CHECKS),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True)
     tasks = answers['cookiecutter']['__tasks'].split(',')
     target = project / 'tests' / 'stack'
     target.mkdir()
-    for source in sorted(checks.glob('*.py')):
+    # Those of every generation first; a generation's own may replace one.
+    sources = {
+        source.name: source
+        for folder in (STACK_CHECKS / 'common', checks)
+        for source in sorted(folder.glob('*.py'))
+    }
+    for source in sources.values():
         # test_<topic>_<task>.py checks only a project with that task.
         task = source.stem.rsplit('_', 1)[-1]
         if task in TASKS and task not in tasks:
@@ -83,7 +91,8 @@ def add_stack_checks(project, every_check=True):
         if not (every_check or source.name in CHECKS_OF_EVERY_BAKE
                 or not source.name.startswith('test_')):
             continue
-        text = environment.get_template(source.name).render(**answers)
+        text = environment.get_template(
+            source.relative_to(STACK_CHECKS).as_posix()).render(**answers)
         (target / source.name).write_text(text, encoding='utf-8')
     return target
 

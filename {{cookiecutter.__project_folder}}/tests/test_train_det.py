@@ -10,9 +10,10 @@ def test_shapes_train_and_test(toy_project):
     assert len(losses) >= 4
     assert min(losses[-2:]) < max(losses[:2])
 
-    # At IoU 0.5, with the README's seed (2 CPU cores): ConvNeXt-atto from
-    # the digits 0.33 (boxes) and 0.40 (masks), the skeleton from scratch
-    # 0.60 and 0.60. Unseeded runs spread from 0.17 to 0.66. With the images
-    # mirrored and their annotations not, the skeleton got 0.007 and 0.002.
+    # At IoU 0.5 the seeded toy runs score 0.2 to 0.6 for boxes and masks
+    # (docs/en/toy_runs.md has each backbone's), unseeded ones 0.17 to 0.66.
+    # With the images mirrored and their annotations not, the skeleton got
+    # 0.007 and 0.002: the threshold tells data that fits from data that
+    # does not.
     for metric in ('{{ openmmlab.metric.bbox }}', '{{ openmmlab.metric.segm }}'):
         assert toy_project.test_metric('det', metric) > 0.05

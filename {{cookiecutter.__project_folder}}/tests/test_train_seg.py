@@ -25,10 +25,9 @@ def test_shapes_train_and_test(toy_project):
     losses = toy_project.train_losses('seg')
     assert min(losses[-3:]) < max(losses[:3])
 
-    # Predicting "background" everywhere scores 21.5 here. With the
-    # README's seed (2 CPU cores) the skeleton reached 80.1 from the digits
-    # and 73.3 from scratch, ConvNeXt-atto 78.4; unseeded runs 78 to 83.
-    # With the label maps upside down (shapes and labels apart) the
-    # skeleton got 22.6.
+    # Predicting "background" everywhere scores 21.5 here. The seeded toy
+    # runs reach 72 to 86 (docs/en/toy_runs.md has each backbone's). With
+    # the label maps upside down (shapes and labels apart) the skeleton got
+    # 22.6.
     assert toy_project.test_metric('seg', '{{ openmmlab.metric.miou }}') > \
         all_background_miou(toy_project.path / VAL_LABELS) + 25.0

@@ -47,7 +47,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from stack_helpers import PROJECT_ROOT, docs_text
+from fake_slurm import fake_slurm_variables, logged_calls
+from project_docs import PROJECT_ROOT, docs_text
 
 # mim runs in this process too (its command lines): with the project's fix
 # of its click parsing, as in the ``mim`` that sitecustomize.py reaches.
@@ -313,86 +314,14 @@ def checkpoint(tmp_path_factory):
     return make
 
 
-FAKE_SRUN = '''#!@PYTHON@
-"""A stand-in for Slurm's srun.
-
-Records its arguments (one JSON list a line in $FAKE_SRUN_LOG); with
-FAKE_SRUN_RUN=1 it then runs the command as the only task of a one-node,
-one-task job, with the environment Slurm gives such a task.
-"""
-import json
-import os
-import sys
-
-argv = sys.argv
-with open(os.environ['FAKE_SRUN_LOG'], 'a') as log:
-    log.write(json.dumps(argv) + '\\n')
-if os.environ.get('FAKE_SRUN_RUN') != '1':
-    sys.exit(0)
-
-TAKES_VALUE = ('-p', '--partition', '-J', '--job-name', '-n', '--ntasks',
-               '-N', '--nodes', '-c', '--cpus-per-task', '-t', '--time',
-               '-w', '--nodelist', '-x', '--exclude', '--gres', '--mem',
-               '-q', '--qos', '-A', '--account')
-options = dict()
-i = 1
-while i < len(argv) and argv[i].startswith('-'):
-    name, has_value, value = argv[i].partition('=')
-    if not has_value and name in TAKES_VALUE:
-        i += 1
-        value = argv[i]
-    options[name] = value
-    i += 1
-command = argv[i:]
-
-host = 'localhost'
-env = dict(os.environ)
-env.update(
-    SLURM_JOB_ID='4242', SLURM_JOBID='4242', SLURM_STEP_ID='0',
-    SLURM_PROCID='0', SLURM_LOCALID='0', SLURM_NODEID='0',
-    SLURM_NTASKS='1', SLURM_NPROCS='1', SLURM_NNODES='1',
-    SLURM_JOB_NUM_NODES='1', SLURM_TASKS_PER_NODE='1',
-    SLURM_NTASKS_PER_NODE='1',
-    SLURM_NODELIST=host, SLURM_JOB_NODELIST=host, SLURM_STEP_NODELIST=host,
-    SLURMD_NODENAME=host,
-    SLURM_CPUS_PER_TASK=options.get('--cpus-per-task', '1'),
-    SLURM_JOB_PARTITION=options.get('-p', options.get('--partition', '')),
-    SLURM_JOB_NAME=options.get('--job-name', options.get('-J', 'job')))
-os.execvpe(command[0], command, env)
-'''
-
-FAKE_SCONTROL = '''#!@PYTHON@
-"""A stand-in for ``scontrol show hostname(s) NODELIST`` (one node)."""
-import sys
-
-assert sys.argv[1:3] in (['show', 'hostname'], ['show', 'hostnames'])
-print('\\n'.join(sys.argv[3].split(',')))
-'''
-
-
 @pytest.fixture
 def fake_slurm(tmp_path):
     """``srun`` and ``scontrol`` stand-ins first on ``PATH``.
 
     Returns the environment to run mim in and the srun log's path.
     """
-    bin_dir = tmp_path / 'bin'
-    bin_dir.mkdir()
-    for name, text in (('srun', FAKE_SRUN), ('scontrol', FAKE_SCONTROL)):
-        path = bin_dir / name
-        path.write_text(text.replace('@PYTHON@', sys.executable))
-        path.chmod(0o755)
-    log = tmp_path / 'srun.jsonl'
-    env = project_env(
-        PATH=os.pathsep.join([str(bin_dir),
-                              os.environ.get('PATH', '')]),
-        FAKE_SRUN_LOG=str(log),
-        FAKE_SRUN_RUN='1')
-    return env, log
-
-
-def srun_calls(log):
-    return [json.loads(line) for line in log.read_text().splitlines()]
+    variables, srun_log, _ = fake_slurm_variables(tmp_path)
+    return project_env(**variables), srun_log
 
 
 # ---------------------------------------------------------------------------
@@ -513,7 +442,7 @@ def run_slurm(task, tool, workspace, fake_slurm, checkpoint_path, extra=()):
                           checkpoint_path, *extra)
     result = run(mim_executable() + args, cwd=workspace, env=env, timeout=600)
     assert_no_click_sentinel(result.output)
-    calls = srun_calls(log)
+    calls = logged_calls(log)
     assert len(calls) == 1, result.output
     assert Path(calls[0][0]).name == 'srun'
     assert normalized(['srun'] + calls[0][1:]) == slurm_command(
@@ -842,7 +771,7 @@ def test_slurm_commands_after_a_click_upgrade(workspace, fake_slurm,
         result = run(mim_executable() + args, workspace, env, timeout=300)
         assert_no_click_sentinel(result.output)
         assert result.returncode == 0, result.output[-3000:]
-        [call] = srun_calls(log)
+        [call] = logged_calls(log)
         log.unlink()
         assert normalized(['srun'] + call[1:]) == slurm_command(
             task, tool, config)

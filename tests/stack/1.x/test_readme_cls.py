@@ -2,7 +2,8 @@
 import re
 from pathlib import Path
 
-from stack_helpers import docs_text, drawn_images, readme_commands
+from project_docs import docs_text, readme_commands
+from stack_helpers import drawn_images
 
 #: The first bytes of every PNG file.
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'

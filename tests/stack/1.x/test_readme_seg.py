@@ -9,7 +9,7 @@ import mmseg
 import numpy as np
 import pytest
 from PIL import Image
-from stack_helpers import readme_commands
+from project_docs import readme_commands
 
 #: Where the toy config reads its images.
 TOY_IMAGES = 'data/toy/ade/ADEChallengeData2016/images'

@@ -28,12 +28,12 @@ import pytest
 {%- if 'det' in tasks or 'seg' in tasks %}
 import torch
 from mmcv import Config
-from stack_helpers import (PROJECT_ROOT,
-                           assert_loaded_classification_checkpoint, docs_text,
-                           readme_code, succeeded, train_losses)
-{%- else %}
-from stack_helpers import (PROJECT_ROOT, docs_text, readme_code, succeeded,
+from project_docs import PROJECT_ROOT, docs_text, readme_code
+from stack_helpers import (assert_loaded_classification_checkpoint, succeeded,
                            train_losses)
+{%- else %}
+from project_docs import PROJECT_ROOT, docs_text, readme_code
+from stack_helpers import succeeded, train_losses
 {%- endif %}
 
 #: Images put into each split, as (train, val).

@@ -20,13 +20,7 @@ import pytest
 import torch
 {%- endif %}
 from mmcv import Config{% if downstream %}, DictAction{% endif %}
-{%- set line = 'from stack_helpers import ' ~ helpers|join(', ') %}
-{%- if line|length > 79 %}
-from stack_helpers import ({{ helpers[:-1]|join(', ') }},
-                           {{ helpers[-1] }})
-{%- else %}
-{{ line }}
-{%- endif %}
+from project_docs import {{ helpers|join(', ') }}
 
 CONFIG_ROOT = PROJECT_ROOT / 'configs'
 

@@ -3,7 +3,7 @@ import pytest
 from mmcls.models import build_classifier
 from mmcv import Config
 from mmcv.runner import build_optimizer
-from stack_helpers import PROJECT_ROOT
+from project_docs import PROJECT_ROOT
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ from mmcv.runner import CheckpointLoader, EpochBasedRunner, IterBasedRunner
 from mmcv.runner import checkpoint as mmcv_checkpoint
 from mmcv.runner import load_checkpoint, save_checkpoint
 from mmcv.utils import get_logger
-from stack_helpers import PROJECT_ROOT
+from project_docs import PROJECT_ROOT
 from torch.nn.parallel import DistributedDataParallel
 
 import upstream_fixes

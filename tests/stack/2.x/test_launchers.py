@@ -44,6 +44,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from fake_slurm import fake_slurm_variables, logged_calls
 from stack_helpers import (PROJECT_ROOT, last_traceback, mim_in_process,
                            option, project_env, readme_heading_commands, run,
                            tracebacks)
@@ -233,69 +234,6 @@ def workspace(tmp_path_factory):
     return root
 
 
-FAKE_SRUN = '''#!@PYTHON@
-"""A stand-in for Slurm's srun.
-
-Records its arguments (one JSON list a line in $FAKE_SRUN_LOG); with
-FAKE_SRUN_RUN=1 it then runs the command as the only task of a one-node,
-one-task job, with the environment Slurm gives such a task.
-"""
-import importlib
-import json
-import os
-import sys
-
-argv = sys.argv
-with open(os.environ['FAKE_SRUN_LOG'], 'a') as log:
-    log.write(json.dumps(argv) + '\\n')
-if os.environ.get('FAKE_SRUN_RUN') != '1':
-    sys.exit(0)
-
-TAKES_VALUE = ('-p', '--partition', '-J', '--job-name', '-n', '--ntasks',
-               '-N', '--nodes', '-c', '--cpus-per-task', '-t', '--time',
-               '-w', '--nodelist', '-x', '--exclude', '--gres', '--mem',
-               '-q', '--qos', '-A', '--account')
-options = dict()
-i = 1
-while i < len(argv) and argv[i].startswith('-'):
-    name, has_value, value = argv[i].partition('=')
-    if not has_value and name in TAKES_VALUE:
-        i += 1
-        value = argv[i]
-    options[name] = value
-    i += 1
-command = argv[i:]
-
-host = 'localhost'
-env = dict(os.environ)
-env.update(
-    SLURM_JOB_ID='4242', SLURM_JOBID='4242', SLURM_STEP_ID='0',
-    SLURM_PROCID='0', SLURM_LOCALID='0', SLURM_NODEID='0',
-    SLURM_NTASKS='1', SLURM_NPROCS='1', SLURM_NNODES='1',
-    SLURM_JOB_NUM_NODES='1', SLURM_TASKS_PER_NODE='1',
-    SLURM_NTASKS_PER_NODE='1',
-    SLURM_NODELIST=host, SLURM_JOB_NODELIST=host, SLURM_STEP_NODELIST=host,
-    SLURMD_NODENAME=host,
-    SLURM_CPUS_PER_TASK=options.get('--cpus-per-task', '1'),
-    SLURM_JOB_PARTITION=options.get('-p', options.get('--partition', '')),
-    SLURM_JOB_NAME=options.get('--job-name', options.get('-J', 'job')))
-os.execvpe(command[0], command, env)
-'''
-
-FAKE_SCONTROL = '''#!@PYTHON@
-"""A stand-in for ``scontrol show hostname(s) NODELIST`` (one node)."""
-import importlib
-import json
-import os
-import sys
-
-with open(os.environ['FAKE_SCONTROL_LOG'], 'a') as log:
-    log.write(json.dumps(sys.argv[1:]) + '\\n')
-assert sys.argv[1:3] in (['show', 'hostname'], ['show', 'hostnames'])
-print('\\n'.join(sys.argv[3].split(',')))
-'''
-
-
 @pytest.fixture
 def fake_slurm(tmp_path):
     """``srun`` and ``scontrol`` stand-ins first on ``PATH``.
@@ -304,25 +242,8 @@ def fake_slurm(tmp_path):
         tuple[dict, Path, Path]: The environment to run mim in, and the
         logs of the srun and the scontrol calls.
     """
-    bin_dir = tmp_path / 'bin'
-    bin_dir.mkdir()
-    for name, text in (('srun', FAKE_SRUN), ('scontrol', FAKE_SCONTROL)):
-        path = bin_dir / name
-        path.write_text(text.replace('@PYTHON@', sys.executable))
-        path.chmod(0o755)
-    srun_log, scontrol_log = tmp_path / 'srun.jsonl', tmp_path / 'sc.jsonl'
-    env = project_env(
-        FAKE_SRUN_LOG=str(srun_log),
-        FAKE_SCONTROL_LOG=str(scontrol_log),
-        FAKE_SRUN_RUN='1')
-    env['PATH'] = f'{bin_dir}:{env["PATH"]}'
-    return env, srun_log, scontrol_log
-
-
-def logged_calls(log):
-    if not log.exists():
-        return []
-    return [json.loads(line) for line in log.read_text().splitlines()]
+    variables, srun_log, scontrol_log = fake_slurm_variables(tmp_path)
+    return project_env(**variables), srun_log, scontrol_log
 
 
 # ---------------------------------------------------------------------------

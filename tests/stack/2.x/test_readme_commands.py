@@ -1,6 +1,6 @@
 {%- set tasks = cookiecutter.__tasks.split(',') -%}
 """The README prints the commands that the project's tests and these run."""
-from stack_helpers import readme_commands
+from project_docs import readme_commands
 
 
 def test_readme_runs_the_commands_the_project_tests_run(toy_project):
