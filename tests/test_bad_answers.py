@@ -55,6 +55,9 @@ BAD_ANSWERS = [
     ({'backbone_name': 'MMClsConvNeXt', 'backbone_code': 'convnext'},
      "backbone_name 'MMClsConvNeXt' is already a name in the generated "
      'tests/test_convnext_parity.py'),
+    ({'backbone_name': 'PretrainConvNeXt', 'openmmlab': '2.x'},
+     "backbone_name 'PretrainConvNeXt' is already a name in the generated "
+     'tools/benchmark.py'),
     ({'backbone_name': 'dict'}, "backbone_name 'dict' is a Python builtin"),
     ({'backbone_name': 'mynet'}, "backbone_name 'mynet' is also the name of "
      'its module, models/mynet.py, which the class would hide'),

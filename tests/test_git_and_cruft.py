@@ -47,16 +47,23 @@ def test_bake_from_git_url_with_checkout(template_clone, tmp_path):
         assert mode.startswith('100755'), mode
 
 
-def test_project_records_its_answers_for_replay(template_root, tmp_path):
+@pytest.mark.parametrize('generation', ['1.x', '2.x'])
+def test_project_records_its_answers_for_replay(template_root, tmp_path,
+                                                generation):
     first = Path(
         cookiecutter(
             str(template_root),
             no_input=True,
-            extra_context={'backbone_name': 'MyNet', 'tasks': 'seg det'},
+            extra_context={
+                'backbone_name': 'MyNet',
+                'tasks': 'seg det',
+                'openmmlab': generation
+            },
             output_dir=str(tmp_path / 'first')))
     recorded = json.loads((first / '.cookiecutter.json').read_text())
     assert recorded['cookiecutter']['backbone_name'] == 'MyNet'
     assert recorded['cookiecutter']['tasks'] == 'seg det'
+    assert recorded['cookiecutter']['openmmlab'] == generation
     again = Path(
         cookiecutter(
             str(template_root),
