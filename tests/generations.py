@@ -41,3 +41,26 @@ def python_of(generation):
                     'the README\'s test command installs one there, or set '
                     f'{PYTHON_2X_VARIABLE}')
     return str(python)
+
+
+def project_environment(project):
+    """The environment to run a baked project's tests and commands in.
+
+    The Python of its generation comes first on ``PATH``, as in a user's
+    activated environment: the toy commands run ``mim`` and ``python``
+    from there. Under pytest-xdist, torch gets this worker's share of the
+    cores: workers that each spread over every core spin against each other
+    (side by side, two toy trainings then take twice as long).
+
+    Returns:
+        dict: The environment.
+    """
+    env = dict(os.environ)
+    env['PATH'] = os.pathsep.join(
+        [str(Path(generation_python(project)).parent),
+         env.get('PATH', '')])
+    workers = int(env.get('PYTEST_XDIST_WORKER_COUNT', '1'))
+    if workers > 1 and 'OMP_NUM_THREADS' not in env:
+        cores = len(os.sched_getaffinity(0))
+        env['OMP_NUM_THREADS'] = str(max(1, cores // workers))
+    return env

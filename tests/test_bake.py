@@ -12,7 +12,8 @@ from pathlib import Path
 import jinja2
 import pytest
 import yaml
-from generations import GENERATIONS, generation_python
+from generations import (GENERATIONS, generation_python,
+                         project_environment)
 from test_generated_projects import PROJECTS
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
@@ -194,7 +195,8 @@ def run_project_tests(project, *test_files):
     run = subprocess.run(
         [generation_python(project), '-m', 'pytest', '-q', '-p',
          'no:cacheprovider', *test_files],
-        cwd=project, capture_output=True, text=True)
+        cwd=project, env=project_environment(project), capture_output=True,
+        text=True)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return run
 

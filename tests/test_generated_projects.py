@@ -15,7 +15,6 @@ outcome depends on the answers beyond the task list
 (:data:`CHECKS_OF_EVERY_BAKE`) run in every bake.
 """
 import json
-import os
 import re
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from generations import generation_python
+from generations import generation_python, project_environment
 
 STACK_CHECKS = Path(__file__).resolve().parent / 'stack'
 TASKS = ('cls', 'det', 'seg')
@@ -98,19 +97,13 @@ def add_stack_checks(project, every_check=True):
 
 
 def run_pytest(project, *args):
-    python = generation_python(project)
-    # The toy commands run `mim` and `python` from PATH, as a user's
-    # activated environment of the bake's generation would.
-    env = dict(os.environ)
-    env['PATH'] = os.pathsep.join(
-        [str(Path(python).parent), env.get('PATH', '')])
     return subprocess.run(
         [
-            python, '-m', 'pytest', '-q', '-rs', '-p', 'no:cacheprovider',
-            '--durations=10', *args
+            generation_python(project), '-m', 'pytest', '-q', '-rs', '-p',
+            'no:cacheprovider', '--durations=10', *args
         ],
         cwd=project,
-        env=env,
+        env=project_environment(project),
         capture_output=True,
         text=True)
 
