@@ -8,6 +8,7 @@ the README's test command creates, or in the Python that
 """
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -64,3 +65,24 @@ def project_environment(project):
         cores = len(os.sched_getaffinity(0))
         env['OMP_NUM_THREADS'] = str(max(1, cores // workers))
     return env
+
+
+def run_project_pytest(project, *args):
+    """Run pytest in a baked project, with the Python of its generation.
+
+    Its temporary folders (the toy runs' work dirs among them) go beside
+    the project, so they go when the bake does: in pytest's shared
+    ``/tmp/pytest-of-<user>`` the folders of finished runs stay behind.
+
+    Returns:
+        subprocess.CompletedProcess: The run, its output captured as text.
+    """
+    project = Path(project)
+    basetemp = project.parent / f'{project.name}-pytest'
+    return subprocess.run(
+        [generation_python(project), '-m', 'pytest', '-p', 'no:cacheprovider',
+         f'--basetemp={basetemp}', *args],
+        cwd=project,
+        env=project_environment(project),
+        capture_output=True,
+        text=True)

@@ -12,8 +12,7 @@ from pathlib import Path
 import jinja2
 import pytest
 import yaml
-from generations import (GENERATIONS, generation_python,
-                         project_environment)
+from generations import GENERATIONS, run_project_pytest
 from test_generated_projects import PROJECTS
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
@@ -187,16 +186,8 @@ def test_lint_clean(baked):
 
 
 def run_project_tests(project, *test_files):
-    """Run some of a baked project's own tests; they must pass.
-
-    They run with the Python of the bake's generation
-    (:func:`generations.generation_python`).
-    """
-    run = subprocess.run(
-        [generation_python(project), '-m', 'pytest', '-q', '-p',
-         'no:cacheprovider', *test_files],
-        cwd=project, env=project_environment(project), capture_output=True,
-        text=True)
+    """Run some of a baked project's own tests; they must pass."""
+    run = run_project_pytest(project, '-q', *test_files)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return run
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from generations import generation_python, project_environment
+from generations import run_project_pytest
 
 STACK_CHECKS = Path(__file__).resolve().parent / 'stack'
 TASKS = ('cls', 'det', 'seg')
@@ -97,15 +97,7 @@ def add_stack_checks(project, every_check=True):
 
 
 def run_pytest(project, *args):
-    return subprocess.run(
-        [
-            generation_python(project), '-m', 'pytest', '-q', '-rs', '-p',
-            'no:cacheprovider', '--durations=10', *args
-        ],
-        cwd=project,
-        env=project_environment(project),
-        capture_output=True,
-        text=True)
+    return run_project_pytest(project, '-q', '-rs', '--durations=10', *args)
 
 
 def assert_passed(run):

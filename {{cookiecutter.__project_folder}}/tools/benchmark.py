@@ -252,6 +252,12 @@ def main():
         models, reference_arch = build_models(args.arch, args.references)
     except AssertionError as error:  # the backbone's own check of the arch
         parser.error(str(error))
+    if 'train' in args.modes and args.batch_size == 1 and any(
+            isinstance(module, torch.nn.modules.batchnorm._BatchNorm)
+            for model in models.values() for module in model.modules()):
+        # BatchNorm cannot train on one value per channel (a pooled output).
+        parser.error('--batch-size 1 cannot train BatchNorm layers: '
+                     'use 2 or more, or --modes infer')
     for model in models.values():
         model.to(device)
     names = list(models)

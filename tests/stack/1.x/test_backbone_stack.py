@@ -2,12 +2,18 @@
 
 torch.compile without graph breaks, bf16 autocast and channels_last inputs
 are properties of PyTorch on this stack as much as of the backbone's code
-(``tools/benchmark.py`` reports graph breaks to the user), so they are
+(``tools/benchmark.py`` reports graph breaks to the user, and trains on a
+batch of one only where the norms can), so they are
 checked here rather than in the project's contract tests.
 """
+import os
+import subprocess
+import sys
+
 import pytest
 import torch
 import torch._dynamo
+from project_docs import PROJECT_ROOT
 
 from models import {{ cookiecutter.backbone_name }}
 
@@ -56,4 +62,29 @@ def test_channels_last_input():
         # The output keeps the memory format of the input.
         assert exp.is_contiguous()
         assert act.is_contiguous(memory_format=torch.channels_last)
+{%- endif %}
+
+
+def test_benchmark_trains_on_batches_of_one_where_the_norms_can():
+    args = ('--device cpu --batch-size 1 --img-size 32 --iters 1 --warmup 0 '
+            '--modes train --precisions fp32 --formats nchw --references')
+    benchmark = subprocess.run(
+        [sys.executable, 'tools/benchmark.py'] + args.split(),
+        cwd=PROJECT_ROOT,
+        env=dict(os.environ, PYTHONPATH=str(PROJECT_ROOT)),
+        capture_output=True,
+        text=True)
+{%- if cookiecutter.__backbone_source == 'convnext' %}
+    # Layer norms: one sample is enough.
+    assert benchmark.returncode == 0, benchmark.stderr[-3000:]
+    rows = [[cell.strip() for cell in line.split('|')[:4]]
+            for line in benchmark.stdout.splitlines()]
+    assert ['train', 'fp32', 'nchw', 'eager'] in rows, benchmark.stdout
+{%- else %}
+    # Its output BatchNorms see one value per channel: an error before any
+    # model runs, not PyTorch's traceback from inside a forward pass.
+    assert benchmark.returncode == 2, benchmark.stderr[-3000:]
+    assert benchmark.stderr.strip().splitlines()[-1] == (
+        'benchmark.py: error: --batch-size 1 cannot train BatchNorm layers: '
+        'use 2 or more, or --modes infer')
 {%- endif %}

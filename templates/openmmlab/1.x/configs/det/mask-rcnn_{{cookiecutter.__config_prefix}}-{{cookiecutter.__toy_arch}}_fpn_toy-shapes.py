@@ -87,6 +87,7 @@ data = dict(
 optimizer = dict(lr=2e-4)
 lr_config = dict(warmup_iters=10, step=[3])
 runner = dict(max_epochs=4)
+checkpoint_config = dict(interval=1, max_keep_ckpts=2)
 evaluation = dict(interval=4, metric=['bbox', 'segm'])
 log_config = dict(interval=4)
 fp16 = None

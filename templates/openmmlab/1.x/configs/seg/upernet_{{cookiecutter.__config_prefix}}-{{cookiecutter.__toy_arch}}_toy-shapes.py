@@ -102,7 +102,7 @@ optimizer = dict(lr=1e-3)
 optimizer_config = dict(_delete_=True)
 lr_config = dict(warmup_iters=5)
 runner = dict(max_iters=300)
-checkpoint_config = dict(interval=30)
+checkpoint_config = dict(interval=30, max_keep_ckpts=2)
 evaluation = dict(interval=300, metric='mIoU')
 log_config = dict(interval=25)
 fp16 = None

@@ -89,6 +89,7 @@ param_scheduler = [
         gamma=0.1)
 ]
 train_cfg = dict(max_epochs=4, val_interval=4)
-default_hooks = dict(logger=dict(interval=4))
+default_hooks = dict(
+    logger=dict(interval=4), checkpoint=dict(max_keep_ckpts=2))
 # Seeded, so that a toy run repeats its numbers.
 randomness = dict(seed=0)
