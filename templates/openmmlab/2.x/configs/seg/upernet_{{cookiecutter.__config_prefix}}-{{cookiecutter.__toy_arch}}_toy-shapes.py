@@ -100,7 +100,6 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=300, val_interval=300)
 default_hooks = dict(
-    logger=dict(interval=25),
-    checkpoint=dict(interval=30, max_keep_ckpts=2))
+    logger=dict(interval=25), checkpoint=dict(interval=30, max_keep_ckpts=2))
 # Seeded, so that a toy run repeats its numbers.
 randomness = dict(seed=0)
