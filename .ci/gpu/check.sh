@@ -110,7 +110,7 @@ metrics_of() {
     case $GENERATION-$1 in
         1.x-cls) grep -E 'accuracy_top-[0-9]+ *:' "$2" ;;
         1.x-det) grep -E '_mAP_copypaste' "$2" ;;
-        1.x-seg) grep -A 4 '^Summary:' "$2" | tail -n 4 ;;
+        1.x-seg) grep -A 6 '^Summary:' "$2" | grep '^|' ;;  # names, values
         *) grep -E 'Epoch\(test\)|Iter\(test\).*(accuracy|mAP|mIoU)' "$2" | tail -n 1 ;;
     esac
 }
