@@ -92,7 +92,8 @@ mmcv_requirement() {
 }
 
 # nvcc and the headers it needs, from PyPI, into a folder laid out as a
-# CUDA toolkit: bin/, include/, lib/ (lib64 and libcudart.so as links).
+# CUDA toolkit: bin/, include/, lib/, nvvm/ (lib64 and libcudart.so as
+# links).
 _cuda_from_pypi() {
     local cuda=$1 dir=$2 log root package packages=()
     [ -x "$dir/bin/nvcc" ] && return 0
@@ -113,10 +114,10 @@ _cuda_from_pypi() {
         fi
         return 1
     fi
+    # nvcc looks for lib64 beside its bin/ (nvcc.profile).
     root=$(dirname "$(dirname "$(find "$dir/site" -path '*/bin/nvcc' | head -n 1)")")
-    for package in bin include lib nvvm; do
-        ln -s "${root#"$dir"/}/$package" "$dir/$package"
-    done
+    mv "$root"/* "$dir"
+    rm -rf "$dir/site"
     ln -s lib "$dir/lib64"
     ln -s "$(basename "$(ls "$dir"/lib/libcudart.so.* | head -n 1)")" \
         "$dir/lib/libcudart.so"
