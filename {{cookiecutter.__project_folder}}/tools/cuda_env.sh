@@ -16,9 +16,11 @@
 #                 headers that torch's nvidia-* wheels carry (cuBLAS,
 #                 cuSPARSE, ...), which a bare nvcc lacks. Exports
 #                 CUDA_HOME, PATH and CPATH.
-# Both return 1 after one line `cuda_env.sh: error: ...` when they cannot.
-# mmcv_requirement PACKAGE VERSION  the pip requirement of exactly the
-#                 build that cuda_ops chose (see there).
+# mmcv_requirement PACKAGE VERSION
+#                 prints the pip requirement of exactly the build that
+#                 cuda_ops chose: PACKAGE===VERSION[+OPS_TAG].
+# cuda_ops and cuda_toolchain return 1 after one line
+# `cuda_env.sh: error: ...` when they cannot.
 #
 # Environment:
 #   PYTHON                the Python whose torch is built against (`python`).
@@ -102,10 +104,11 @@ _cuda_from_pypi() {
         packages+=("$package==$cuda.*")
     done
     echo "[cuda] nvcc $cuda from PyPI (${packages[*]}) into $dir"
-    rm -rf "$dir"
+    # Laid out in a folder of its own, then moved: never half of a toolkit.
+    rm -rf "$dir.partial"
     if ! log=$("${PYTHON:-python}" -m pip install --disable-pip-version-check \
-        -q --no-deps --target "$dir/site" "${packages[@]}" 2>&1); then
-        rm -rf "$dir"
+        -q --no-deps --target "$dir.partial/site" "${packages[@]}" 2>&1); then
+        rm -rf "$dir.partial"
         if grep -q 'No matching distribution' <<<"$log"; then
             _cuda_error "PyPI has no nvcc release for torch's CUDA $cuda (${packages[*]}): install CUDA $cuda's nvcc and set CUDA_HOME"
         else
@@ -115,12 +118,14 @@ _cuda_from_pypi() {
         return 1
     fi
     # nvcc looks for lib64 beside its bin/ (nvcc.profile).
-    root=$(dirname "$(dirname "$(find "$dir/site" -path '*/bin/nvcc' | head -n 1)")")
-    mv "$root"/* "$dir"
-    rm -rf "$dir/site"
-    ln -s lib "$dir/lib64"
-    ln -s "$(basename "$(ls "$dir"/lib/libcudart.so.* | head -n 1)")" \
-        "$dir/lib/libcudart.so"
+    root=$(dirname "$(dirname "$(find "$dir.partial/site" -path '*/bin/nvcc' | head -n 1)")")
+    mv "$root"/* "$dir.partial"
+    rm -rf "$dir.partial/site"
+    ln -s lib "$dir.partial/lib64"
+    ln -s "$(basename "$(ls "$dir.partial"/lib/libcudart.so.* | head -n 1)")" \
+        "$dir.partial/lib/libcudart.so"
+    rm -rf "$dir"
+    mv "$dir.partial" "$dir"
 }
 
 cuda_toolchain() {
@@ -151,7 +156,10 @@ cuda_toolchain() {
         return 1
     fi
     # Where nvcc finds its own files (nvcc on PATH can be a wrapper script).
-    home=${home:-$(dirname "$("$nvcc" -dryrun -x cu -c /dev/null -o /dev/null 2>&1 | sed -n 's/^#\$ _HERE_=//p')")}
+    if [ -z "${home:-}" ]; then
+        home=$("$nvcc" -dryrun -x cu -c /dev/null -o /dev/null 2>&1 | sed -n 's/^#\$ _HERE_=//p')
+        home=$(dirname "${home:-$(dirname "$nvcc")}")
+    fi
     includes=$("${PYTHON:-python}" -c '
 import glob, os, nvidia
 print(":".join(sorted(include for path in nvidia.__path__
