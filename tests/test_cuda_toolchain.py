@@ -88,6 +88,8 @@ def cuda_env(project, script, **variables):
         if key not in ('CUDA_HOME', 'CUDA_PATH', 'FORCE_CUDA',
                        'TORCH_CUDA_ARCH_LIST', 'CUDA_FROM_PYPI', 'CPATH')
     }
+    # This Python's bin first, for ninja, as in its activated environment.
+    env['PATH'] = f'{Path(sys.executable).parent}:{env["PATH"]}'
     env.update(PYTHON=sys.executable, MAX_JOBS='1', **variables)
     return subprocess.run([
         'bash', '-c', f'set -euo pipefail; source tools/cuda_env.sh\n{script}'
@@ -141,7 +143,7 @@ def test_the_toolchain_builds_a_torch_cuda_extension(project, tmp_path):
     (tmp_path / 'build.py').write_text(BUILD)
     (tmp_path / 'build').mkdir()
     run = cuda_env(project, f'cuda_ops\necho "OPS=$OPS"\ncuda_toolchain\n'
-                   f'python {tmp_path}/build.py {source} {tmp_path}/build',
+                   f'"$PYTHON" {tmp_path}/build.py {source} {tmp_path}/build',
                    FORCE_CUDA='1',
                    TORCH_CUDA_ARCH_LIST='9.0')
     assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-5000:]
