@@ -20,6 +20,7 @@ done
 python -m venv .venv-openmmlab2x
 PYTHON=.venv-openmmlab2x/bin/python bash "$bakes"/2.x/*/tools/install.sh \
     -r "$(echo "$bakes"/2.x/*/requirements/tests.txt)" \
+    "$(grep '^timm==' requirements-dev.txt)" \
     >"$bakes/install-2.x.log" 2>&1 &
 install_2x=$!
 bash "$bakes"/1.x/*/tools/install.sh -r requirements-dev.txt
