@@ -3,18 +3,20 @@
 {%- set eps_option = not openmmlab.convnext.downsample_norm_from_norm_cfg -%}
 """Convert timm's ConvNeXt and ConvNeXt-V2 weights into this project's.
 
-timm names every layer of ConvNeXt differently from {{ openmmlab.toolbox.cls }}
-(``stem.0``, ``stages.N.blocks.M.conv_dw``, ``mlp.fc1``, ``head.norm``,
-``head.fc``, ...). This reads a timm state_dict, as
+timm names every layer of ConvNeXt differently from {{ openmmlab.toolbox.cls }} (``stem.0``,
+``stages.N.blocks.M.conv_dw``, ``mlp.fc1``, ``head.norm``, ``head.fc``,
+...). This reads a timm state_dict, as
 ``torch.save(model.state_dict())`` writes it (``.pth``, ``.bin``) or as the
 Hugging Face Hub serves it (``.safetensors``), without timm, and writes a
 checkpoint of the classification model, backbone and head, with the keys
 and ``meta`` of the checkpoints that {{ openmmlab.toolbox.cls }} writes. Run from the project
 root::
 
-    PYTHONPATH=$(pwd) python {{ openmmlab.timm_converter }} \\
+    PYTHONPATH=$(pwd) python \\
+        {{ openmmlab.timm_converter }} \\
         model.safetensors checkpoints/convnext-tiny_timm.pth
-    PYTHONPATH=$(pwd) python {{ openmmlab.timm_converter }} \\
+    PYTHONPATH=$(pwd) python \\
+        {{ openmmlab.timm_converter }} \\
         model.safetensors checkpoints/convnext-tiny_timm_backbone.pth \\
         --backbone-only
 
@@ -126,9 +128,10 @@ def read_state_dict(path):
                       'state_dict')
     for key, value in state_dict.items():
         if not isinstance(value, torch.Tensor):
-            raise Refused(f"{path}: '{key}' is a {type(value).__name__}, "
-                          'not a tensor: a state_dict is expected, as '
-                          'torch.save(model.state_dict()) writes it')
+            raise Refused(f"{path}: '{key}' is not a tensor "
+                          f'({type(value).__name__}): a state_dict is '
+                          'expected, as torch.save(model.state_dict()) '
+                          'writes it')
     return state_dict
 
 
@@ -171,8 +174,9 @@ def convert(state_dict, backbone_only=False):
         ``num_classes`` (None without a classifier).
     """
     for key in state_dict:
-        if not (any(regex.fullmatch(key) for regex in TIMM_KEYS)
-                or key in HEAD_KEYS):
+        known = key in HEAD_KEYS or any(
+            regex.fullmatch(key) for regex in TIMM_KEYS)
+        if not known:
             raise Refused(f"unknown key '{key}': not a parameter of timm's "
                           'ConvNeXt or ConvNeXt-V2')
     version = 'ConvNeXt-V2' if any('.mlp.grn.' in key
@@ -188,9 +192,8 @@ def convert(state_dict, backbone_only=False):
     # Built on the 'meta' device: its names and shapes, without memory.
     with torch.device('meta'):
         model = {{ name }}(arch=arch, **VERSIONS[version])
-    expected = OrderedDict(
-        ('backbone.' + key, tensor.shape)
-        for key, tensor in model.state_dict().items())
+    expected = OrderedDict(('backbone.' + key, tensor.shape)
+                           for key, tensor in model.state_dict().items())
     num_classes = None
     if not backbone_only:
         if 'head.fc.weight' not in state_dict:
@@ -256,8 +259,10 @@ def save(checkpoint, dst):
 
 def report(src, info):
     """The lines that tell what the weights are and what they need."""
-    lines = [f"{src}: timm's {info['version']}, preset '{info['arch']}' "
-             f"(depths {info['depths']}, channels {info['channels']})"]
+    lines = [
+        f"{src}: timm's {info['version']}, preset '{info['arch']}' "
+        f"(depths {info['depths']}, channels {info['channels']})"
+    ]
     options = [
         f'model.backbone.{key}={value!r}'
         for key, value in VERSIONS[info['version']].items()
