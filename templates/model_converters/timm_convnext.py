@@ -182,16 +182,18 @@ def convert(state_dict, backbone_only=False):
     version = 'ConvNeXt-V2' if any('.mlp.grn.' in key
                                    for key in state_dict) else 'ConvNeXt'
     depths, channels = read_arch(state_dict)
-    presets = {{ name }}.arch_settings
+    backbone = {{ name }}
+    presets = backbone.arch_settings
     arch = next((preset for preset, setting in presets.items()
                  if list(setting['depths']) == depths
                  and list(setting['channels']) == channels), None)
     if arch is None:
         raise Refused(f'depths {depths} and channels {channels} fit no '
-                      f'preset of {{ name }}: {", ".join(presets)}')
+                      f'preset of {backbone.__name__}: '
+                      f'{", ".join(presets)}')
     # Built on the 'meta' device: its names and shapes, without memory.
     with torch.device('meta'):
-        model = {{ name }}(arch=arch, **VERSIONS[version])
+        model = backbone(arch=arch, **VERSIONS[version])
     expected = OrderedDict(('backbone.' + key, tensor.shape)
                            for key, tensor in model.state_dict().items())
     num_classes = None

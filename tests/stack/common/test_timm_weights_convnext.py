@@ -43,7 +43,7 @@ from mmpretrain.utils import register_all_modules
 from project_docs import PROJECT_ROOT, docs_text
 from safetensors.torch import save_file
 
-from models import {{ name }}
+from models import {{ name }} as Backbone
 
 CONVERTER = 'tools/model_converters/timm_convnext_to_{{ toolbox }}.py'
 CLS_CONFIG = 'configs/cls/{{ cookiecutter.__config_prefix }}-tiny_8xb128_in1k.py'
@@ -153,7 +153,7 @@ def classifier(checkpoint, arch, num_classes, **options):
     cfg = Config.fromfile(str(PROJECT_ROOT / CLS_CONFIG))
     cfg.model.backbone.update(arch=arch, **options)
     cfg.model.head.update(
-        in_channels={{ name }}.arch_settings[arch]['channels'][-1],
+        in_channels=Backbone.arch_settings[arch]['channels'][-1],
         num_classes=num_classes)
     # Without a random init (seconds for the large presets): every tensor
     # comes from the checkpoint.
@@ -187,7 +187,7 @@ def classifier(checkpoint, arch, num_classes, **options):
     cfg = Config.fromfile(str(PROJECT_ROOT / CLS_CONFIG))
     cfg.model.backbone.update(arch=arch, **options)
     cfg.model.head.update(
-        in_channels={{ name }}.arch_settings[arch]['channels'][-1],
+        in_channels=Backbone.arch_settings[arch]['channels'][-1],
         num_classes=num_classes)
     # Without a random init (seconds for the large presets): every tensor
     # comes from the checkpoint.
@@ -220,7 +220,7 @@ def test_the_presets_are_those_that_timm_has_too():
                                                        'convnextv2')):
         both = {
             arch
-            for arch in {{ name }}.arch_settings
+            for arch in Backbone.arch_settings
             if timm.is_model(f'{prefix}_{arch}')
         }
         assert both == {arch for v, arch in TIMM_MODELS if v == version}
@@ -244,7 +244,7 @@ def test_converted_weights_give_timms_logits(tmp_path, capsys, version, arch):
     ]
     del model
     gc.collect()
-    setting = {{ name }}.arch_settings[arch]
+    setting = Backbone.arch_settings[arch]
     for src in sources:
         dst = tmp_path / 'converted.pth'
         lines = convert(capsys, src, dst)
