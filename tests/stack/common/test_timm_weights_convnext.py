@@ -20,6 +20,8 @@ with the docs' ``--cfg-options``, and the refusals (unknown key, missing
 key, a shape no preset has, a file that is no state_dict), each in one
 line, with nothing written.
 """
+import copy
+import functools
 import gc
 import importlib.util
 import os
@@ -141,6 +143,12 @@ def convert(capsys, src, dst, *options):
     return capsys.readouterr().out.splitlines()
 
 
+@functools.lru_cache()
+def cls_config():
+    """The classification config, read once."""
+    return Config.fromfile(str(PROJECT_ROOT / CLS_CONFIG))
+
+
 def load_checkpoint(path):
     # Mapped rather than read (GBs for the large presets).
     return torch.load(path, map_location='cpu', weights_only=True, mmap=True)
@@ -150,15 +158,15 @@ def load_checkpoint(path):
 def classifier(checkpoint, arch, num_classes, **options):
     """The classification config's model, with the preset and ``options``,
     loaded strictly from ``checkpoint``."""
-    cfg = Config.fromfile(str(PROJECT_ROOT / CLS_CONFIG))
-    cfg.model.backbone.update(arch=arch, **options)
-    cfg.model.head.update(
+    model_cfg = copy.deepcopy(cls_config().model)
+    model_cfg.backbone.update(arch=arch, **options)
+    model_cfg.head.update(
         in_channels=Backbone.arch_settings[arch]['channels'][-1],
         num_classes=num_classes)
     # Without a random init (seconds for the large presets): every tensor
     # comes from the checkpoint.
     with torch.device('meta'):
-        model = build_classifier(cfg.model)
+        model = build_classifier(model_cfg)
     model.load_state_dict(checkpoint['state_dict'], strict=True, assign=True)
     return model.eval()
 
@@ -169,7 +177,7 @@ def logits(model, images):
 
 def config_meta():
     """The ``meta`` that mmcls's training writes for the config's data."""
-    cfg = Config.fromfile(str(PROJECT_ROOT / CLS_CONFIG))
+    cfg = cls_config()
     return dict(CLASSES=DATASETS.get(cfg.data.train.type).CLASSES)
 
 
@@ -184,16 +192,16 @@ register_all_modules(init_default_scope=False)
 def classifier(checkpoint, arch, num_classes, **options):
     """The classification config's model, with the preset and ``options``,
     loaded strictly from ``checkpoint``."""
-    cfg = Config.fromfile(str(PROJECT_ROOT / CLS_CONFIG))
-    cfg.model.backbone.update(arch=arch, **options)
-    cfg.model.head.update(
+    model_cfg = copy.deepcopy(cls_config().model)
+    model_cfg.backbone.update(arch=arch, **options)
+    model_cfg.head.update(
         in_channels=Backbone.arch_settings[arch]['channels'][-1],
         num_classes=num_classes)
     # Without a random init (seconds for the large presets): every tensor
     # comes from the checkpoint.
     with DefaultScope.overwrite_default_scope('mmpretrain'), \
             torch.device('meta'):
-        model = MODELS.build(cfg.model)
+        model = MODELS.build(model_cfg)
     model.load_state_dict(checkpoint['state_dict'], strict=True, assign=True)
     return model.eval()
 
@@ -204,7 +212,7 @@ def logits(model, images):
 
 def config_meta():
     """The ``meta`` in which mmengine keeps the config's class names."""
-    cfg = Config.fromfile(str(PROJECT_ROOT / CLS_CONFIG))
+    cfg = cls_config()
     dataset = DATASETS.get(cfg.train_dataloader.dataset.type)
     return dict(dataset_meta=dict(classes=dataset.METAINFO['classes']))
 
