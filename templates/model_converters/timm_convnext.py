@@ -121,7 +121,8 @@ def read_state_dict(path):
                 mmap=zipfile.is_zipfile(path))
     except (OSError, RuntimeError, SafetensorError, ValueError, EOFError,
             pickle.UnpicklingError) as error:
-        first_line = str(error).strip().splitlines()[0]
+        first_line = (str(error).strip().splitlines()
+                      or [type(error).__name__])[0]
         raise Refused(f'{path}: not a state_dict file ({first_line})')
     if not isinstance(state_dict, dict):
         raise Refused(f'{path}: holds a {type(state_dict).__name__}, not a '
