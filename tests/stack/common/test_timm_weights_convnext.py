@@ -268,6 +268,11 @@ def test_converted_weights_give_timms_logits(tmp_path, capsys, version, arch):
                                 'configs have 1000: set '
                                 'model.head.num_classes=21841')
                 for line in lines), lines
+        options = ' '.join(f'model.backbone.{key}={value!r}'
+                           for key, value in VERSIONS[version].items())
+        assert bool(options) == any(
+            line == f'{version} needs the backbone options {options}'
+            for line in lines), lines
         checkpoint = load_checkpoint(dst)
         if num_classes == 1000:
             assert checkpoint['meta'] == config_meta()
