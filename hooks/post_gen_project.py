@@ -51,6 +51,8 @@ OWNED_PATHS = {
         'tools/toy_data/shapes.py',
     ],
     'convnext': ['tests/test_convnext_parity.py'],
+    'convnext+1.x': ['tools/model_converters/timm_convnext_to_mmcls.py'],
+    'convnext+2.x': ['tools/model_converters/timm_convnext_to_mmpretrain.py'],
     '1.x': [
         'requirements/openmmlab1x.txt',
         'upstream_fixes/data_parallel.py',

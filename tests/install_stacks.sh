@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the template's tests need: the OpenMMLab 1.x stack and the
-# test tools into the active Python, and the 2.x stack into
+# test tools into the active Python, and the 2.x stack (with the timm that
+# the converter checks compare with) into
 # .venv-openmmlab2x/ (the generations cannot share an environment: both
 # install a package named mmcv). Each stack is installed by the installer of
 # a project baked for it, tools/install.sh, as its users install it; the two
@@ -20,6 +21,7 @@ done
 python -m venv .venv-openmmlab2x
 PYTHON=.venv-openmmlab2x/bin/python bash "$bakes"/2.x/*/tools/install.sh \
     -r "$(echo "$bakes"/2.x/*/requirements/tests.txt)" \
+    "$(grep '^timm==' requirements-dev.txt)" \
     >"$bakes/install-2.x.log" 2>&1 &
 install_2x=$!
 bash "$bakes"/1.x/*/tools/install.sh -r requirements-dev.txt

@@ -12,7 +12,8 @@ from pathlib import Path
 import jinja2
 import pytest
 import yaml
-from generations import GENERATIONS, run_project_pytest
+from generations import (GENERATIONS, generation_python, project_environment,
+                         run_project_pytest)
 from test_generated_projects import PROJECTS
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
@@ -373,6 +374,25 @@ def test_convnext_code_under_a_name_of_ones_own(cookies, owned_paths):
                       'tests/test_convnext_parity.py', 'tests/test_configs.py')
     assert 'mmcls.MyNet' in (project / 'configs/cls/_base_/models/'
                              'my-net-tiny.py').read_text()
+    # The converter of timm's weights (checked in depth in the ConvNeXt
+    # bakes' stack checks) under the name of one's own.
+    import timm
+    import torch
+    src = project / 'convnext_atto.pth'
+    torch.save(timm.create_model('convnext_atto').state_dict(), src)
+    env = dict(project_environment(project), PYTHONPATH=str(project))
+    run = subprocess.run([
+        generation_python(project),
+        'tools/model_converters/timm_convnext_to_mmcls.py',
+        str(src), 'converted.pth'
+    ],
+                         cwd=project,
+                         env=env,
+                         capture_output=True,
+                         text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "timm's ConvNeXt, preset 'atto'" in run.stdout, run.stdout
+    assert (project / 'converted.pth').is_file()
 
 
 def tree(folder, owned_paths, root=None, prefix=''):

@@ -26,10 +26,12 @@ from generations import run_project_pytest
 
 STACK_CHECKS = Path(__file__).resolve().parent / 'stack'
 TASKS = ('cls', 'det', 'seg')
+BACKBONE_SOURCES = ('convnext', 'skeleton')
 #: Stack checks whose outcome depends on the backbone's code or on what the
 #: answers render into the README and the configs.
 CHECKS_OF_EVERY_BAKE = ('test_backbone_stack.py', 'test_readme_commands.py',
-                        'test_recipes.py', 'test_recipes_cls.py')
+                        'test_recipes.py', 'test_recipes_cls.py',
+                        'test_timm_weights_convnext.py')
 #: The answers of each bake, and whether it runs every stack check of its
 #: generation. Per generation, ConvNeXt trains every task from the digits
 #: run; the skeleton trains det and seg from scratch in 1.x, and cls and seg
@@ -83,9 +85,13 @@ def add_stack_checks(project, every_check=True):
         for source in sorted(folder.glob('*.py'))
     }
     for source in sources.values():
-        # test_<topic>_<task>.py checks only a project with that task.
+        # test_<topic>_<task>.py checks only a project with that task,
+        # test_<topic>_convnext.py only one with the ConvNeXt code.
         task = source.stem.rsplit('_', 1)[-1]
         if task in TASKS and task not in tasks:
+            continue
+        if (task in BACKBONE_SOURCES
+                and task != answers['cookiecutter']['__backbone_source']):
             continue
         if not (every_check or source.name in CHECKS_OF_EVERY_BAKE
                 or not source.name.startswith('test_')):

@@ -296,6 +296,10 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
         norm_cfg (dict): The config of the norm layers of the stem, the
             blocks and the outputs.
             Defaults to ``dict(type='LN2d', eps=1e-6)``.
+        downsample_norm_eps (float): The eps of the LayerNorms of the
+            downsample layers. Defaults to 1e-5, mmcls's (LayerNorm's
+            default), which its checkpoints were trained with; timm's and
+            the original ConvNeXt's are 1e-6.
 {%- endif %}
         act_cfg (dict): The config of the activation in the blocks. Defaults
             to ``dict(type='GELU')``.
@@ -360,6 +364,9 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
                  in_channels=3,
                  stem_patch_size=4,
                  norm_cfg=dict(type='LN2d', eps=1e-6),
+{%- if not openmmlab.convnext.downsample_norm_from_norm_cfg %}
+                 downsample_norm_eps=1e-5,
+{%- endif %}
                  act_cfg=dict(type='GELU'),
                  linear_pw_conv=True,
                  use_grn=False,
@@ -419,10 +426,11 @@ class {{ cookiecutter.backbone_name }}(BaseBackbone):
                                                   self.channels[i - 1]),
 {%- else %}
                 # mmcls builds this norm with LayerNorm's default eps (1e-5)
-                # whatever norm_cfg says; kept so its checkpoints match.
+                # whatever norm_cfg says, the default kept here.
                 self.downsample_layers.append(
                     Sequential(
-                        LayerNorm2d(self.channels[i - 1]),
+                        LayerNorm2d(
+                            self.channels[i - 1], eps=downsample_norm_eps),
 {%- endif %}
                         nn.Conv2d(
                             self.channels[i - 1],

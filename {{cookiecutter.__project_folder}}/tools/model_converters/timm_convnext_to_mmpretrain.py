@@ -1,0 +1,1 @@
+{% include 'model_converters/timm_convnext.py' %}
