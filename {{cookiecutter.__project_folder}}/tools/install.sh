@@ -12,6 +12,10 @@
 #       for your torch; pip reads it by itself.
 #   MMCV_WHEEL_DIR  where a locally built {{ openmmlab.mmcv_package }} wheel is kept for reuse
 #       (default ~/.cache/mmbackbone/wheels).
+#   PYTHON  the interpreter to install into (default `python`): Python 3.10
+#       to 3.13.
+#
+# Sourced (`source tools/install.sh`), it only defines its functions.
 set -euo pipefail
 
 PYTHON=${PYTHON:-python}
@@ -22,6 +26,71 @@ MMCV_WHEEL_DIR=${MMCV_WHEEL_DIR:-$HOME/.cache/mmbackbone/wheels}
 PROJECT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 pip_install() { "$PYTHON" -m pip install --disable-pip-version-check "$@"; }
 log() { printf '\n[install] %s\n' "$*"; }
+
+# Refuses, in one line, a Python the stack does not run on. torch 2.14 has
+# no wheels below Python 3.10; Python 3.14 removed pkgutil.find_loader,
+# which mmcv calls whenever a runner builds its optimizer or logs its environment.
+check_python() {
+    local version
+    if ! version=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); then
+        echo "install.sh: error: PYTHON=$PYTHON does not run" >&2
+        return 2
+    fi
+    case $version in
+        3.10 | 3.11 | 3.12 | 3.13) ;;
+        *)
+            echo "install.sh: error: Python $version ($PYTHON) is not supported: use Python 3.10 to 3.13 (torch 2.14 has no wheels below 3.10; Python 3.14 removed pkgutil.find_loader, which {{ openmmlab.mmcv_package }} $MMCV_VERSION calls)" >&2
+            return 2
+            ;;
+    esac
+}
+
+# Unpacks the {{ openmmlab.mmcv_package }} sdist into a new folder under $1 and prints that
+# folder. `pip download` checks an sdist's metadata by running its setup.py,
+# which fails on Python 3.13 before it can be patched (below), and it saves
+# the sdist only when that passes; with --no-clean it keeps what it unpacked
+# in its build folder under TMPDIR. No build isolation: setup.py imports
+# pkg_resources, which the newest setuptools no longer has.
+fetch_mmcv_sdist() {
+    local work=$1 setup
+    mkdir -p "$work/pip-tmp"
+    if ! TMPDIR="$work/pip-tmp" "$PYTHON" -m pip download --disable-pip-version-check \
+        --no-clean --no-build-isolation --no-deps --no-binary :all: -d "$work" \
+        "{{ openmmlab.mmcv_package }}==$MMCV_VERSION" >"$work/download.log" 2>&1; then
+        # On Python 3.13 the metadata step fails; anything else is shown.
+        grep -q "KeyError: '__version__'" "$work/download.log" || cat "$work/download.log" >&2
+    fi
+    setup=$(find "$work/pip-tmp" -maxdepth 3 -name setup.py -print -quit)
+    if [ -z "$setup" ]; then
+        echo "install.sh: error: pip did not fetch the {{ openmmlab.mmcv_package }} $MMCV_VERSION sdist (above)" >&2
+        return 1
+    fi
+    dirname "$setup"
+}
+
+# Patches an unpacked {{ openmmlab.mmcv_package }} sdist where this Python and torch need it.
+patch_mmcv_sdist() {
+    local srcdir=$1 torch_dir
+    # PyTorch >= 2.14 headers require C++20 (ATen.h says so with an
+    # #error); mmcv's setup.py hard-codes C++17.
+    torch_dir=$("$PYTHON" -c 'import torch, os; print(os.path.dirname(torch.__file__))' 2>/dev/null) || true
+    if [ -n "$torch_dir" ] && grep -qs "C++20 or later" "$torch_dir/include/ATen/ATen.h"; then
+        sed -i 's/-std=c++17/-std=c++20/g' "$srcdir/setup.py"
+    fi
+    # mmcv's get_version() execs mmcv/version.py and reads __version__ back
+    # from locals(); since Python 3.13 (PEP 667) exec no longer writes into a
+    # function's locals() (KeyError: '__version__'): exec into a dict.
+    if ! "$PYTHON" -c 'def f(): exec("x = 1"); return "x" in locals()
+raise SystemExit(not f())'; then
+        sed -i -e "s/exec(compile(f.read(), version_file, 'exec'))/exec(compile(f.read(), version_file, 'exec'), namespace := {})/" \
+            -e "s/return locals()\['__version__'\]/return namespace['__version__']/" "$srcdir/setup.py"
+    fi
+}
+
+# Sourced: the functions only.
+if [ "${BASH_SOURCE[0]}" != "$0" ]; then
+    return 0
+fi
 
 # The final `pip install` reads these; a wrong path must not wait for it,
 # after what can be a {{ openmmlab.mmcv_build_minutes }}-minute build of {{ openmmlab.mmcv_package }}.
@@ -38,6 +107,8 @@ for i in "${!args[@]}"; do
         exit 2
     fi
 done
+
+check_python
 
 log "build tools (setuptools<82 still ships pkg_resources, which mmcv and mim import)"
 pip_install "setuptools>=77,<82" wheel ninja "numpy" opencv-python-headless
@@ -63,16 +134,10 @@ else
     else
         "$PYTHON" -m pip uninstall -y {{ openmmlab.mmcv_package }} >/dev/null 2>&1 || true
         log "building {{ openmmlab.mmcv_package }} $MMCV_VERSION from the sdist (about {{ openmmlab.mmcv_build_minutes }} minutes on 2 cores, CPU ops)"
-        src=$(mktemp -d)
-        trap 'rm -rf "$src"' EXIT
-        "$PYTHON" -m pip download --no-deps --no-binary :all: -d "$src" "{{ openmmlab.mmcv_package }}==$MMCV_VERSION"
-        tar -xzf "$src"/{{ openmmlab.mmcv_package }}-*.tar.gz -C "$src"
-        srcdir=$(echo "$src"/{{ openmmlab.mmcv_package }}-$MMCV_VERSION)
-        # PyTorch >= 2.14 headers require C++20 (ATen.h says so with an
-        # #error); mmcv's setup.py hard-codes C++17.
-        if grep -qs "C++20 or later" "$("$PYTHON" -c 'import torch, os; print(os.path.dirname(torch.__file__))')/include/ATen/ATen.h"; then
-            sed -i 's/-std=c++17/-std=c++20/g' "$srcdir/setup.py"
-        fi
+        work=$(mktemp -d)
+        trap 'rm -rf "$work"' EXIT
+        srcdir=$(fetch_mmcv_sdist "$work")
+        patch_mmcv_sdist "$srcdir"
         # Build isolation would hide torch and bring setuptools>=82.
         MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} "$PYTHON" -m pip wheel \
             --no-build-isolation --no-deps -w "$MMCV_WHEEL_DIR" "$srcdir"
