@@ -23,6 +23,9 @@ TORCH_VERSION=${TORCH_VERSION:-2.14.1}
 TORCHVISION_VERSION=${TORCHVISION_VERSION:-0.29.1}
 MMCV_VERSION={{ openmmlab.mmcv_version }}
 MMCV_WHEEL_DIR=${MMCV_WHEEL_DIR:-$HOME/.cache/mmbackbone/wheels}
+# torch needs setuptools>=77; setuptools<82 still ships pkg_resources, which
+# mmcv (its setup.py too) and mim import.
+SETUPTOOLS='setuptools>=77,<82'
 PROJECT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 pip_install() { "$PYTHON" -m pip install --disable-pip-version-check "$@"; }
 log() { printf '\n[install] %s\n' "$*"; }
@@ -50,7 +53,7 @@ check_python() {
 # which fails on Python 3.13 before it can be patched (below), and it saves
 # the sdist only when that passes; with --no-clean it keeps what it unpacked
 # in its build folder under TMPDIR. No build isolation: setup.py imports
-# pkg_resources, which the newest setuptools no longer has.
+# pkg_resources, which the newest setuptools no longer has ($SETUPTOOLS).
 fetch_mmcv_sdist() {
     local work=$1 setup
     mkdir -p "$work/pip-tmp"
@@ -110,8 +113,8 @@ done
 
 check_python
 
-log "build tools (setuptools<82 still ships pkg_resources, which mmcv and mim import)"
-pip_install "setuptools>=77,<82" wheel ninja "numpy" opencv-python-headless
+log "build tools ($SETUPTOOLS: pkg_resources for mmcv and mim)"
+pip_install "$SETUPTOOLS" wheel ninja "numpy" opencv-python-headless
 
 if "$PYTHON" -c "import torch, torchvision" 2>/dev/null; then
     log "keeping the installed $("$PYTHON" -c 'import torch, torchvision as tv; print("torch", torch.__version__, "torchvision", tv.__version__)')"
