@@ -32,7 +32,7 @@ log() { printf '\n[install] %s\n' "$*"; }
 
 # Refuses, in one line, a Python the stack does not run on. torch 2.14 has
 # no wheels below Python 3.10; Python 3.14 removed pkgutil.find_loader,
-# which mmcv calls whenever a runner builds its optimizer or logs its environment.
+# which {{ openmmlab.find_loader_caller }} calls whenever a runner builds its optimizer.
 check_python() {
     local version
     if ! version=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); then
@@ -42,7 +42,7 @@ check_python() {
     case $version in
         3.10 | 3.11 | 3.12 | 3.13) ;;
         *)
-            echo "install.sh: error: Python $version ($PYTHON) is not supported: use Python 3.10 to 3.13 (torch 2.14 has no wheels below 3.10; Python 3.14 removed pkgutil.find_loader, which {{ openmmlab.mmcv_package }} $MMCV_VERSION calls)" >&2
+            echo "install.sh: error: Python $version ($PYTHON) is not supported: use Python 3.10 to 3.13 (torch 2.14 has no wheels below 3.10; {{ openmmlab.find_loader_caller }} calls pkgutil.find_loader, gone in 3.14)" >&2
             return 2
             ;;
     esac
