@@ -9,7 +9,8 @@ one running the tests) fetches and patches the sdist of each generation
 with the script's own functions (``source tools/install.sh``), in a fresh
 virtual environment with the script's setuptools, and pip then reads the
 patched sdist's metadata as the build does. A Python outside the range is
-refused in one line, before anything is installed.
+refused in one line, before anything is installed. And every line of the
+requirement files that the script installs has a release for each of them.
 """
 import functools
 import json
@@ -133,6 +134,28 @@ echo "mmcv $MMCV_VERSION"
     setup = (tmp_path / 'work' / 'patched_setup.py').read_text()
     assert ("return locals()['__version__']"
             in setup) == (version not in NEEDS_VERSION_PATCH)
+
+
+@pytest.mark.parametrize('generation', GENERATIONS)
+@pytest.mark.parametrize('version', SUPPORTED)
+def test_every_pin_of_the_requirements_has_a_release_for_this_python(
+        installer, venv, version, generation):
+    """What the script's last step installs: each line, not its dependencies.
+
+    (flake8 7.5.0, the linters' pin, needs Python 3.11.)
+    """
+    requirements = sorted(
+        installer(generation).parents[1].glob('requirements/*.txt'))
+    assert len(requirements) == 2, requirements
+    run = subprocess.run([
+        venv(version), '-m', 'pip', 'install', '--disable-pip-version-check',
+        '--quiet', '--dry-run', '--no-deps', '--ignore-installed',
+        *(f'--requirement={path}' for path in requirements)
+    ],
+                         capture_output=True,
+                         text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
 
 
 def pip_freeze(python):
