@@ -32,7 +32,8 @@ log() { printf '\n[install] %s\n' "$*"; }
 
 # Refuses, in one line, a Python the stack does not run on. torch 2.14 has
 # no wheels below Python 3.10; Python 3.14 removed pkgutil.find_loader,
-# which {{ openmmlab.find_loader_caller }} calls whenever a runner builds its optimizer.
+# which {{ openmmlab.find_loader_caller }} calls to build an optimizer with paramwise_cfg (as
+# the ConvNeXt recipes do).
 check_python() {
     local version
     if ! version=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); then
