@@ -82,6 +82,40 @@ def sync_batch_norm_on_cpu(forward):
     return wrapper
 
 
+def sync_batch_norm_check_on_cpu(check):
+    """Let ``DistributedDataParallel`` take a CPU model with SyncBN.
+
+    Args:
+        check (callable): PyTorch's
+            ``DistributedDataParallel._passing_sync_batchnorm_handle``,
+            which refuses SyncBN layers in a CPU model.
+
+    Returns:
+        callable: The check, which passes CPU models: their SyncBN layers
+        train through :func:`cpu_sync_batch_norm`.
+    """
+
+    @functools.wraps(check)
+    def wrapper(self, module):
+        if self.device_type != 'cpu':
+            check(self, module)
+
+    return wrapper
+
+
+def apply_sync_batch_norm_on_cpu():
+    """Let SyncBN layers train on CPUs in a process group (once)."""
+    if SYNC_BN in APPLIED:
+        return
+    from torch.nn.parallel import DistributedDataParallel
+    record(SYNC_BN, torch.nn.SyncBatchNorm.forward)
+    torch.nn.SyncBatchNorm.forward = sync_batch_norm_on_cpu(
+        torch.nn.SyncBatchNorm.forward)
+    check = DistributedDataParallel._passing_sync_batchnorm_handle
+    DistributedDataParallel._passing_sync_batchnorm_handle = \
+        sync_batch_norm_check_on_cpu(check)
+
+
 def cpu_sync_batch_norm(bn, input, group):
     """Batch normalization with the statistics of every process's batch.
 

@@ -32,9 +32,10 @@ wrapper then unpacks mmcv's ``DataContainer`` inputs as
 ``collect_results_gpu`` (mmcv's, mmcls's and mmdet's) put their buffers on
 ``cuda``; the fix sends the same objects through the process group.
 
-``sync_batch_norm_on_cpu``: PyTorch's ``SyncBatchNorm`` refuses CPU inputs
-in a distributed training (``SyncBatchNorm expected input tensor to be on
-GPU``). The fix computes the batch statistics of all processes with
+``sync_batch_norm_on_cpu``: PyTorch refuses SyncBN in a CPU model
+(``DistributedDataParallel``: ``SyncBatchNorm layers only work with GPU
+modules``; ``SyncBatchNorm`` itself: ``SyncBatchNorm expected input tensor
+to be on GPU``). The fix computes the batch statistics of all processes with
 differentiable all-reduces over the process group, as SyncBN does on GPUs.
 """
 import functools
@@ -264,9 +265,7 @@ def apply():
                  lambda _: collect_results_cpu, COLLECT)
         _replace(module_name, 'collect_results_gpu',
                  lambda _: collect_results_gpu, COLLECT)
-    record(SYNC_BN, torch.nn.SyncBatchNorm.forward)
-    torch.nn.SyncBatchNorm.forward = sync_batch_norm_on_cpu(
-        torch.nn.SyncBatchNorm.forward)
+    apply_sync_batch_norm_on_cpu()
 
 
 def _version(package):
