@@ -143,9 +143,8 @@ def cpu_sync_batch_norm(bn, input, group):
     channels = input.size(1)
     dims = [0] + list(range(2, input.dim()))
     count = input.new_full((1, ), input.numel() // channels)
-    sums = dist_nn.all_reduce(
-        torch.cat([input.sum(dims), input.pow(2).sum(dims), count]),
-        group=group)
+    local = [input.sum(dims), input.pow(2).sum(dims), count]
+    sums = dist_nn.all_reduce(torch.cat(local), group=group)
     total = sums[-1]
     mean = sums[:channels] / total
     var = (sums[channels:2 * channels] / total - mean.pow(2)).clamp(min=0)
@@ -155,8 +154,8 @@ def cpu_sync_batch_norm(bn, input, group):
             bn.running_mean.mul_(1 - factor).add_(factor * mean)
             bn.running_var.mul_(1 - factor).add_(factor * unbiased)
     shape = [1, channels] + [1] * (input.dim() - 2)
-    output = (input - mean.view(shape)) * torch.rsqrt(
-        var.view(shape) + bn.eps)
+    invstd = torch.rsqrt(var + bn.eps).view(shape)
+    output = (input - mean.view(shape)) * invstd
     if bn.affine:
         output = output * bn.weight.view(shape) + bn.bias.view(shape)
     return output

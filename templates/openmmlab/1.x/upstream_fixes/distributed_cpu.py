@@ -61,24 +61,26 @@ FIXED = '_without_cuda'
 
 #: Toolbox modules that bind their function to wrap a distributed model,
 #: with the last release that needs a GPU for it.
+MMCLS_DDP = ('mmcls', (0, 25, 0), 'wrap_distributed_model')
+MMDET_DDP = ('mmdet', (2, 28, 2), 'build_ddp')
+MMSEG_DDP = ('mmseg', (0, 30, 0), 'build_ddp')
 DDP_BUILDERS = {
-    'mmcls.utils': ('mmcls', (0, 25, 0), 'wrap_distributed_model'),
-    'mmcls.utils.distribution': ('mmcls', (0, 25, 0),
-                                 'wrap_distributed_model'),
-    'mmcls.apis.train': ('mmcls', (0, 25, 0), 'wrap_distributed_model'),
-    'mmdet.utils': ('mmdet', (2, 28, 2), 'build_ddp'),
-    'mmdet.utils.util_distribution': ('mmdet', (2, 28, 2), 'build_ddp'),
-    'mmdet.apis.train': ('mmdet', (2, 28, 2), 'build_ddp'),
-    'mmseg.utils': ('mmseg', (0, 30, 0), 'build_ddp'),
-    'mmseg.utils.util_distribution': ('mmseg', (0, 30, 0), 'build_ddp'),
-    'mmseg.apis.train': ('mmseg', (0, 30, 0), 'build_ddp'),
+    'mmcls.utils': MMCLS_DDP,
+    'mmcls.utils.distribution': MMCLS_DDP,
+    'mmcls.apis.train': MMCLS_DDP,
+    'mmdet.utils': MMDET_DDP,
+    'mmdet.utils.util_distribution': MMDET_DDP,
+    'mmdet.apis.train': MMDET_DDP,
+    'mmseg.utils': MMSEG_DDP,
+    'mmseg.utils.util_distribution': MMSEG_DDP,
+    'mmseg.apis.train': MMSEG_DDP,
 }
 #: Modules whose ``collect_results_cpu`` / ``_gpu`` put buffers on cuda.
 COLLECTORS = ('mmcv.engine.test', 'mmcv.engine', 'mmcls.apis.test',
               'mmdet.apis.test', 'mmseg.apis.test')
 
-{% include 'openmmlab/distributed_cpu_shared.py' %}
 
+{% include 'openmmlab/distributed_cpu_shared.py' %}
 
 def needed():
     """Whether this machine and the installed mmcv need the fixes.
