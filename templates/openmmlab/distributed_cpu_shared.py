@@ -116,13 +116,33 @@ def apply_sync_batch_norm_on_cpu():
         sync_batch_norm_check_on_cpu(check)
 
 
+class _SumOverGroup(torch.autograd.Function):
+    """The sum of a tensor over the processes of a group, differentiable.
+
+    The gradient of each process's tensor is the sum of the gradients that
+    reach the sum in every process.
+    """
+
+    @staticmethod
+    def forward(ctx, tensor, group):
+        ctx.group = group
+        tensor = tensor.clone()
+        dist.all_reduce(tensor, group=group)
+        return tensor
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.clone()
+        dist.all_reduce(grad, group=ctx.group)
+        return grad, None
+
+
 def cpu_sync_batch_norm(bn, input, group):
     """Batch normalization with the statistics of every process's batch.
 
     The sums, the sums of squares and the counts of each channel are
-    all-reduced over the group with ``torch.distributed.nn``, whose
-    all-reduce also carries the gradients back to each process, as
-    PyTorch's CUDA ``SyncBatchNorm`` does.
+    summed over the group by an all-reduce that also carries the gradients
+    back to each process, as PyTorch's CUDA ``SyncBatchNorm`` does.
 
     Args:
         bn (torch.nn.SyncBatchNorm): The layer, in training mode.
@@ -132,7 +152,6 @@ def cpu_sync_batch_norm(bn, input, group):
     Returns:
         torch.Tensor: The normalized batch.
     """
-    from torch.distributed.nn import functional as dist_nn
     bn._check_input_dim(input)
     bn._check_non_zero_input_channels(input)
     factor = 0.0 if bn.momentum is None else bn.momentum
@@ -144,7 +163,7 @@ def cpu_sync_batch_norm(bn, input, group):
     dims = [0] + list(range(2, input.dim()))
     count = input.new_full((1, ), input.numel() // channels)
     local = [input.sum(dims), input.pow(2).sum(dims), count]
-    sums = dist_nn.all_reduce(torch.cat(local), group=group)
+    sums = _SumOverGroup.apply(torch.cat(local), group)
     total = sums[-1]
     mean = sums[:channels] / total
     var = (sums[channels:2 * channels] / total - mean.pow(2)).clamp(min=0)

@@ -193,20 +193,22 @@ def run(rank, init_file):
     batch = torch.randn(8, 3, 5, 5) * 3 + 1
     whole = batch.clone().requires_grad_()
     bn = nn.BatchNorm2d(3)
-    (bn(whole) * torch.arange(3.).view(1, 3, 1, 1)).pow(2).sum().backward()
+    expected = bn(whole)
+    (expected * torch.arange(3.).view(1, 3, 1, 1)).pow(2).sum().backward()
     mine = batch[rank * 4:rank * 4 + 4].clone().requires_grad_()
     sync_bn = nn.SyncBatchNorm(3)
-    model = nn.parallel.DistributedDataParallel(
-        nn.Sequential(sync_bn))
+    model = nn.parallel.DistributedDataParallel(nn.Sequential(sync_bn))
     out = model(mine)
     (out * torch.arange(3.).view(1, 3, 1, 1)).pow(2).sum().backward()
-    same = (torch.allclose(out, bn(whole)[rank * 4:rank * 4 + 4], atol=1e-5)
-            and torch.allclose(mine.grad, whole.grad[rank * 4:rank * 4 + 4],
-                               atol=1e-4)
-            and torch.allclose(sync_bn.running_mean, bn.running_mean,
-                               atol=1e-5)
-            and torch.allclose(sync_bn.running_var, bn.running_var,
-                               atol=1e-4))
+    part = slice(rank * 4, rank * 4 + 4)
+    checks = dict(
+        output=torch.allclose(out, expected[part], atol=1e-5),
+        grad=torch.allclose(mine.grad, whole.grad[part], atol=1e-4),
+        mean=torch.allclose(sync_bn.running_mean, bn.running_mean, atol=1e-5),
+        var=torch.allclose(sync_bn.running_var, bn.running_var, atol=1e-4))
+    same = all(checks.values())
+    if not same:
+        print(checks, flush=True)
     print(f'rank {rank}: ' + ('SAME' if same else 'DIFFERENT'), flush=True)
 
 
