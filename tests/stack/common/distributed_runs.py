@@ -151,7 +151,9 @@ def assert_no_process_left(mark, output, grace=30):
 
 def iterations_per_epoch(output):
     """The iterations of an epoch, as the training log prints them."""
-    found = set(re.findall(r'Epoch \[\d+\]\[\d+/(\d+)\]', output))
+    # mmcv: ``Epoch [1][10/12]``; mmengine: ``Epoch(train) [1][10/12]``.
+    found = set(
+        re.findall(r'Epoch(?:\(train\))? *\[\d+\]\[ *\d+/(\d+)\]', output))
     assert len(found) == 1, f'iterations per epoch: {found}\n{output[-3000:]}'
     return int(found.pop())
 
