@@ -76,12 +76,12 @@ def succeeded(run):
     return run.stdout
 
 
-def assert_one_set_of_outputs(work_dir, checkpoints):
-    """Rank 0 alone wrote the checkpoints and the logs."""
+def assert_one_set_of_outputs(work_dir, checkpoints, runs=1):
+    """Rank 0 alone wrote the checkpoints and the logs (one per run)."""
     written = sorted(p.name for p in work_dir.glob('*.pth'))
     assert written == sorted(checkpoints + ['latest.pth'])
-    assert len(list(work_dir.glob('*.log'))) == 1
-    assert len(list(work_dir.glob('*.log.json'))) == 1
+    assert len(list(work_dir.glob('*.log'))) == runs
+    assert len(list(work_dir.glob('*.log.json'))) == runs
 
 {%- if 'cls' in tasks %}
 
@@ -173,7 +173,8 @@ def test_cls_slurm_launcher_trains_and_resumes(runs, toy_project):
             '--cfg-options runner.max_epochs=2', **values))
     assert f'resumed epoch 1, iter {iterations}' in output, output[-3000:]
     assert set(re.findall(r'Epoch \[(\d+)\]\[', output)) == {'2'}
-    assert_one_set_of_outputs(work_dir, ['epoch_1.pth', 'epoch_2.pth'])
+    assert_one_set_of_outputs(
+        work_dir, ['epoch_1.pth', 'epoch_2.pth'], runs=2)
 
 {%- endif %}
 

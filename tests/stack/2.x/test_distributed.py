@@ -80,11 +80,11 @@ def last_checkpoint(work_dir):
     return (work_dir / 'last_checkpoint').read_text().strip()
 
 
-def assert_one_set_of_outputs(work_dir, checkpoints):
-    """Rank 0 alone wrote the checkpoints and the logs."""
+def assert_one_set_of_outputs(work_dir, checkpoints, runs=1):
+    """Rank 0 alone wrote the checkpoints and the logs (one per run)."""
     written = sorted(p.name for p in work_dir.glob('*.pth'))
     assert written == sorted(checkpoints)
-    assert len(list(work_dir.glob('*/*.log'))) == 1
+    assert len(list(work_dir.glob('*/*.log'))) == runs
 {%- if 'cls' in tasks %}
 
 
@@ -172,7 +172,8 @@ def test_cls_slurm_launcher_trains_and_resumes(runs, toy_project):
                    '--resume --cfg-options train_cfg.max_epochs=2', **values))
     assert f'resumed epoch: 1, iter: {iterations}' in output, output[-3000:]
     assert set(re.findall(r'Epoch\(train\) *\[(\d+)\]\[', output)) == {'2'}
-    assert_one_set_of_outputs(work_dir, ['epoch_1.pth', 'epoch_2.pth'])
+    assert_one_set_of_outputs(
+        work_dir, ['epoch_1.pth', 'epoch_2.pth'], runs=2)
 {%- endif %}
 
 
