@@ -173,8 +173,7 @@ def test_cls_slurm_launcher_trains_and_resumes(runs, toy_project):
             '--cfg-options runner.max_epochs=2', **values))
     assert f'resumed epoch 1, iter {iterations}' in output, output[-3000:]
     assert set(re.findall(r'Epoch \[(\d+)\]\[', output)) == {'2'}
-    assert_one_set_of_outputs(
-        work_dir, ['epoch_1.pth', 'epoch_2.pth'], runs=2)
+    assert_one_set_of_outputs(work_dir, ['epoch_1.pth', 'epoch_2.pth'], runs=2)
 
 {%- endif %}
 

@@ -334,12 +334,14 @@ def slurm_command(task,
                   checkpoint='ckpt.pth',
                   cpus_per_task=2,
                   srun_args=None,
-                  extra=()):
+                  extra=(),
+                  gpus=16,
+                  per_node=8):
     """The srun command mim builds for :func:`readme_command` (slurm)."""
     job_name = [f'--job-name={Path(config).stem}_{tool}']
     return [
-        'srun', '-p', PARTITION, '--gres=gpu:8', '--ntasks=16',
-        '--ntasks-per-node=8', f'--cpus-per-task={cpus_per_task}',
+        'srun', '-p', PARTITION, f'--gres=gpu:{per_node}', f'--ntasks={gpus}',
+        f'--ntasks-per-node={per_node}', f'--cpus-per-task={cpus_per_task}',
         '--kill-on-bad-exit=1'
     ] + (srun_args or job_name) + [
         '<python>', '-u', toolbox_script(task, tool)
@@ -396,20 +398,31 @@ def test_slurm_job_name_from_srun_args(monkeypatch, workspace, task, job_name):
 
 
 def run_slurm(task, tool, workspace, fake_slurm, checkpoint_path, extra=()):
-    """Run the README's slurm command through the srun stand-in."""
+    """Run the README's slurm command through the srun stand-in (GPUs)."""
     env, log = fake_slurm
     config = smoke_config(task)
     work_dir = str(workspace / 'work_dirs' / f'slurm_{task.name}')
     extra = ['--cfg-options', *extra] if extra else []
     args = readme_command(task, tool, 'slurm', config, work_dir,
                           checkpoint_path, *extra)
+    # The stand-in starts a task per GPU of the job: one per GPU here.
+    gpus = torch.cuda.device_count()
+    args[args.index('--gpus') + 1] = str(gpus)
+    args[args.index('--gpus-per-node') + 1] = str(gpus)
     result = run(mim_executable() + args, cwd=workspace, env=env, timeout=600)
     assert_no_click_sentinel(result.output)
     calls = logged_calls(log)
     assert len(calls) == 1, result.output
     assert Path(calls[0][0]).name == 'srun'
     assert normalized(['srun'] + calls[0][1:]) == slurm_command(
-        task, tool, config, work_dir, checkpoint_path, extra=extra)
+        task,
+        tool,
+        config,
+        work_dir,
+        checkpoint_path,
+        extra=extra,
+        gpus=gpus,
+        per_node=gpus)
     return result, work_dir
 
 
