@@ -97,9 +97,10 @@ def stop(signum, _):
 signal.signal(signal.SIGTERM, stop)
 signal.signal(signal.SIGINT, stop)
 status = 0
-while any(task.poll() is None for task in tasks):
+while True:
+    running = [task.poll() is None for task in tasks]
     failed = [t.returncode for t in tasks if t.returncode not in (None, 0)]
-    if failed and kill_on_bad_exit:
+    if not any(running) or (failed and kill_on_bad_exit):
         break
     time.sleep(0.2)
 failed = [t.returncode for t in tasks if t.returncode not in (None, 0)]
