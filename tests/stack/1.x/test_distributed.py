@@ -94,10 +94,11 @@ def assert_cls_test_scores_each_image_once(toy_project, output, results):
     val = toy_project.path / 'data/toy/imagenet/meta/val.txt'
     labels = [int(line.split()[1]) for line in lines_of(val)]
     # As many predictions as images, in the images' order: the top-1 of
-    # the predictions against the labels is the printed one.
+    # the predictions against the labels is the printed one (mmcls prints
+    # 2 decimals).
     assert len(predicted) == len(labels)
     top1 = 100 * sum(p == t for p, t in zip(predicted, labels)) / len(labels)
-    assert top1 == pytest.approx(printed, abs=1e-3)
+    assert top1 == pytest.approx(printed, abs=0.01)
     assert printed >= TOP1_THRESHOLD
 
 
@@ -130,7 +131,8 @@ def test_cls_pytorch_launcher_trains_on_half_of_each_epoch(
     output, work_dir = pytorch_cls
     assert 'Distributed training: True' in output
     assert iterations_per_epoch(output) == cls_iterations(toy_project)
-    epochs = [f'epoch_{i}.pth' for i in range(1, 7)]
+    # The toy config keeps the last 3 checkpoints.
+    epochs = [f'epoch_{i}.pth' for i in (4, 5, 6)]
     assert_one_set_of_outputs(work_dir, epochs)
 
 
