@@ -157,22 +157,25 @@ def test_cls_slurm_launcher_trains_and_resumes(runs, toy_project):
     work_dir = toy_project.path / 'work_dirs' / 'slurm_cls'
     values = dict(CONFIG=config, WORK_DIR=str(work_dir))
     runs.scontrol_log.unlink(missing_ok=True)
+    # 2 epochs: the toy schedule's cosine starts after a 1-epoch warm-up.
     output = succeeded(
         run_readme(runs, 'mmpretrain', 'train', 'slurm',
-                   '--cfg-options train_cfg.max_epochs=1', **values))
+                   '--cfg-options train_cfg.max_epochs=2', **values))
     iterations = cls_iterations(toy_project)
     assert iterations_per_epoch(output) == iterations
-    assert_one_set_of_outputs(work_dir, ['epoch_1.pth'])
+    assert_one_set_of_outputs(work_dir, ['epoch_1.pth', 'epoch_2.pth'])
     # Each task asked scontrol for the master's address.
     scontrol = lines_of(runs.scontrol_log)
     assert len(scontrol) == NPROC, scontrol
     # The README's resume option, on the 2-process run.
     output = succeeded(
         run_readme(runs, 'mmpretrain', 'train', 'slurm',
-                   '--resume --cfg-options train_cfg.max_epochs=2', **values))
-    assert f'resumed epoch: 1, iter: {iterations}' in output, output[-3000:]
-    assert set(re.findall(r'Epoch\(train\) *\[(\d+)\]\[', output)) == {'2'}
-    assert_one_set_of_outputs(work_dir, ['epoch_1.pth', 'epoch_2.pth'], runs=2)
+                   '--resume --cfg-options train_cfg.max_epochs=3', **values))
+    assert f'resumed epoch: 2, iter: {2 * iterations}' in output, \
+        output[-3000:]
+    assert set(re.findall(r'Epoch\(train\) *\[(\d+)\]\[', output)) == {'3'}
+    checkpoints = [f'epoch_{i}.pth' for i in (1, 2, 3)]
+    assert_one_set_of_outputs(work_dir, checkpoints, runs=2)
 {%- endif %}
 
 
