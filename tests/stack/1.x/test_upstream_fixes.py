@@ -15,6 +15,7 @@ import collections.abc
 import importlib
 import os
 import pickle
+import re
 import socket
 import subprocess
 import sys
@@ -26,6 +27,7 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.nn as nn
+from distributed_runs import SYNC_BN_CHECK
 from mmcv.parallel import (DataContainer, MMDataParallel,
                            MMDistributedDataParallel)
 from mmcv.parallel import _functions as mmcv_parallel_functions
@@ -58,6 +60,12 @@ STACK_FIXES = [
     'seg_repeat_dataset_iter',
 {%- endif %}
 ]
+if not torch.cuda.is_available():
+    # Only where CUDA is missing: distributed runs on CPU processes.
+    STACK_FIXES += [
+        'init_dist_without_cuda', 'ddp_on_cpu', 'collect_results_on_cpu',
+        'sync_batch_norm_on_cpu'
+    ]
 
 
 def upstream(name):
@@ -140,6 +148,8 @@ def toy_batch():
 
 
 def test_every_fix_of_the_stack_applies_here():
+    for module in ('mmcls.utils', 'mmcv.engine'):
+        importlib.import_module(module)
 {%- if 'seg' in tasks %}
     importlib.import_module('mmseg.datasets')
 {%- endif %}
@@ -224,8 +234,11 @@ def test_fixes_apply_when_the_stack_is_imported_after_startup():
     assert result.returncode == 0, result.stderr
     before, after = map(ast.literal_eval, result.stdout.splitlines()[-2:])
     assert before == []
-    # mmseg's fix waits for mmseg.datasets.
-    assert set(after) == set(STACK_FIXES) - {'seg_repeat_dataset_iter'}
+    # mmseg's fix waits for mmseg.datasets; those of distributed runs on
+    # CPUs for the toolboxes' modules and mmcv.engine.
+    assert set(after) == set(STACK_FIXES) - {
+        'seg_repeat_dataset_iter', 'ddp_on_cpu', 'collect_results_on_cpu'
+    }
 
 
 def test_configs_apply_the_fixes_through_custom_imports():
@@ -238,7 +251,9 @@ def test_configs_apply_the_fixes_through_custom_imports():
         with_project=False)
     assert result.returncode == 0, result.stderr
     applied = ast.literal_eval(result.stdout.splitlines()[-1])
-    assert set(STACK_FIXES) - {'seg_repeat_dataset_iter'} <= set(applied)
+    # Those that wait for mmseg.datasets and mmcv.engine aside.
+    waiting = {'seg_repeat_dataset_iter', 'collect_results_on_cpu'}
+    assert set(STACK_FIXES) - waiting <= set(applied)
 
 
 def test_models_leaves_the_stack_alone():
@@ -789,3 +804,132 @@ def test_mim_train_launcher_pytorch_as_printed(probe_config):
     assert result.returncode == 0, result.stdout + result.stderr
     assert 'torch.distributed.launch' in result.stdout
     assert 'LOCAL_RANK=0' in result.stdout
+
+
+# ---------------------------------------------------------------------------
+# init_dist_without_cuda, ddp_on_cpu, collect_results_on_cpu,
+# sync_batch_norm_on_cpu (test_distributed.py runs the README's commands)
+# ---------------------------------------------------------------------------
+
+needs_no_cuda = pytest.mark.skipif(
+    torch.cuda.is_available(),
+    reason='the fixes apply only where CUDA is missing (the subprocess '
+    'checks here and test_distributed.py hide the GPUs instead)')
+
+INIT_DIST_CHECK = '''
+import os, socket
+with socket.socket() as s:
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+os.environ.update(RANK='0', WORLD_SIZE='1', LOCAL_RANK='0',
+                  LOCAL_WORLD_SIZE='1', MASTER_ADDR='127.0.0.1',
+                  MASTER_PORT=str(port))
+from mmcv.runner import init_dist
+import torch.distributed as dist
+# What the toolboxes' train.py and test.py do with dist_params.
+init_dist('pytorch', backend='nccl')
+print('BACKEND', dist.get_backend(), dist.get_world_size())
+'''
+
+
+def run_without_cuda(args, with_project=True):
+    """Run Python as the launchers would, with the GPUs hidden."""
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES='')
+    env.pop('LOCAL_RANK', None)
+    paths = [
+        p for p in env.get('PYTHONPATH', '').split(os.pathsep)
+        if p and not (Path(p) / 'sitecustomize.py').is_file()
+    ]
+    if with_project:
+        paths.insert(0, str(PROJECT_ROOT))
+    env['PYTHONPATH'] = os.pathsep.join(paths)
+    return subprocess.run(
+        [sys.executable] + args,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300)
+
+
+def test_init_dist_upstream_needs_a_gpu():
+    result = run_without_cuda(['-c', INIT_DIST_CHECK], with_project=False)
+    assert result.returncode != 0
+    assert 'torch.cuda.set_device(rank % num_gpus)' in result.stderr
+    assert 'ZeroDivisionError' in result.stderr
+
+
+def test_init_dist_starts_gloo_without_cuda():
+    result = run_without_cuda(['-c', INIT_DIST_CHECK])
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert 'BACKEND gloo 1' in result.stdout
+
+
+@pytest.mark.parametrize(
+    'with_project', [False, True], ids=['upstream', 'fixed'])
+def test_sync_batch_norm_trains_on_cpus(tmp_path, with_project):
+    script = tmp_path / 'sync_bn.py'
+    script.write_text(SYNC_BN_CHECK)
+    result = run_without_cuda(
+        [str(script), str(tmp_path / 'init'), 'mmcv.runner'], with_project)
+    if not with_project:
+        assert result.returncode != 0
+        assert 'SyncBatchNorm layers only work with GPU modules' in \
+            result.stderr
+        return
+    assert result.returncode == 0, result.stderr[-3000:]
+    ranks = re.findall(r'rank (\d): (SAME|DIFFERENT)', result.stdout)
+    assert sorted(ranks) == [('0', 'SAME'), ('1', 'SAME')], result.stdout
+
+
+@needs_no_cuda
+@pytest.mark.parametrize('module, builder, kwargs', [
+    ('mmcls.utils', 'wrap_distributed_model', {}),
+    ('mmdet.utils', 'build_ddp', dict(device_ids=[0])),
+    ('mmseg.utils', 'build_ddp', dict(device_ids=[0])),
+])
+def test_toolboxes_wrap_a_cpu_model_for_ddp(process_group, module, builder,
+                                            kwargs):
+    build = getattr(importlib.import_module(module), builder)
+    # What their train.py / test.py pass for the CPU (cfg.device).
+    model = build(ToyModel(), 'cpu', broadcast_buffers=False, **kwargs)
+    assert isinstance(model, MMDistributedDataParallel)
+    assert model.device_ids is None
+    assert next(model.parameters()).device.type == 'cpu'
+    with pytest.raises((RuntimeError, AssertionError),
+                       match='Unavailable device "cpu"|Only available for'):
+        build.__wrapped__(ToyModel(), 'cpu', **kwargs)
+
+
+@needs_no_cuda
+def test_mmddp_on_cpu_unpacks_data_containers(process_group):
+    model = MMDistributedDataParallel(ToyModel())
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    outputs = model.train_step(toy_batch(), optimizer)
+    outputs['loss'].backward()
+    with torch.no_grad():
+        assert torch.isfinite(model.val_step(toy_batch())['loss'])
+        assert model(return_loss=False, **toy_batch()).shape == (4, 2)
+    # Upstream passes the DataContainer on to the model.
+    with pytest.raises(AssertionError, match='DataContainer'):
+        MMDistributedDataParallel.train_step.__wrapped__(
+            model, toy_batch(), optimizer)
+
+
+@needs_no_cuda
+@pytest.mark.parametrize(
+    'module',
+    ['mmcv.engine', 'mmcls.apis.test', 'mmdet.apis.test', 'mmseg.apis.test'])
+def test_collect_results_without_cuda(process_group, module, tmp_path,
+                                      monkeypatch):
+    # Rank 0 makes its folder under .dist_test/ of the working folder.
+    monkeypatch.chdir(tmp_path)
+    module = importlib.import_module(module)
+    parts = [dict(score=i) for i in range(3)]
+    assert module.collect_results_cpu(parts, 3) == parts
+    assert module.collect_results_cpu(parts, 2, str(tmp_path / 'p')) == \
+        parts[:2]
+    assert module.collect_results_gpu(parts, 3) == parts
+    upstream_cpu = upstream('collect_results_on_cpu')
+    with pytest.raises((RuntimeError, AssertionError)):
+        upstream_cpu(parts, 3)

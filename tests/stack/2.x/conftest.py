@@ -21,3 +21,14 @@ def unfixed(tmp_path_factory):
         return made[name]
 
     return make
+
+
+@pytest.fixture(scope='session')
+def copy_project(toy_project):
+    """Copy what the README's commands need into a folder.
+
+    Returns:
+        callable: ``copy_project(workspace)``, which copies what the
+        project's own ``ToyProject`` copies (no data).
+    """
+    return type(toy_project)

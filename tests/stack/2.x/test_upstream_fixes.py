@@ -12,21 +12,29 @@ Slurm commands that ``mim_click`` fixes.
 """
 import ast
 import pickle
+import re
 import sys
 
 import pytest
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+from distributed_runs import SYNC_BN_CHECK
 from mim.click.customcommand import CustomCommand
 from mmengine.runner import checkpoint as mmengine_checkpoint
 from stack_helpers import (PROJECT_ROOT, checkpoints, mim_in_process, option,
                            project_env, run, stopped_run, tracebacks)
 
 import upstream_fixes
-from upstream_fixes import checkpoint_loading, mim_click
+from upstream_fixes import checkpoint_loading, distributed_cpu, mim_click
 
 #: The modules of ``upstream_fixes/``, with the fixes each one applies on
 #: this stack; each has its checks here.
 FIXES = {
     'checkpoint_loading': ['checkpoint_weights_only'],
+    # Only where CUDA is missing: distributed runs on CPU processes.
+    'distributed_cpu': [] if torch.cuda.is_available() else
+    ['init_dist_without_cuda', 'ddp_on_cpu', 'sync_batch_norm_on_cpu'],
     'mim_click': ['mim_click_unset'],
 }
 #: The task whose toy run's checkpoints the checks load.
@@ -237,3 +245,106 @@ def test_mim_click_fix_leaves_none_for_options_left_out(monkeypatch, tmp_path):
     [(command, _)] = calls
     # No --srun-args: mim's own job name, and nothing else, before python.
     assert command[8:11] == ['--job-name=config_train', sys.executable, '-u']
+
+
+# ---------------------------------------------------------------------------
+# distributed_cpu: --launcher pytorch|slurm without CUDA (test_distributed.py
+# runs the README's commands)
+# ---------------------------------------------------------------------------
+
+needs_no_cuda = pytest.mark.skipif(
+    torch.cuda.is_available(),
+    reason='the fixes apply only where CUDA is missing (the subprocess '
+    'checks here and test_distributed.py hide the GPUs instead)')
+
+INIT_DIST_CHECK = """
+import os, socket
+with socket.socket() as s:
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+os.environ.update(RANK='0', WORLD_SIZE='1', LOCAL_RANK='0',
+                  LOCAL_WORLD_SIZE='1', MASTER_ADDR='127.0.0.1',
+                  MASTER_PORT=str(port))
+import mmengine.runner
+from mmengine.dist import init_dist
+import torch.distributed as dist
+# What the runner does with env_cfg.dist_cfg.
+init_dist('pytorch', backend='nccl')
+print('BACKEND', dist.get_backend(), dist.get_world_size())
+"""
+
+
+def run_without_cuda(args, with_project=True):
+    """Run Python as the launchers would, with the GPUs hidden."""
+    return run([sys.executable] + args, PROJECT_ROOT,
+               project_env(with_project, CUDA_VISIBLE_DEVICES=''), 300)
+
+
+@pytest.mark.parametrize('cuda, version, needed', [(False, '0.10.7', True),
+                                                   (False, '0.11.0', False),
+                                                   (True, '0.10.7', False)])
+def test_distributed_cpu_guard(monkeypatch, cuda, version, needed):
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: cuda)
+    monkeypatch.setattr(distributed_cpu.mmengine, '__version__', version)
+    assert distributed_cpu.needed() is needed
+
+
+def test_init_dist_upstream_needs_a_gpu():
+    result = run_without_cuda(['-c', INIT_DIST_CHECK], with_project=False)
+    assert result.returncode != 0
+    assert 'torch.cuda.set_device(local_rank)' in result.output
+    assert re.search('NVIDIA driver|not compiled with CUDA|No CUDA GPUs',
+                     result.output), result.output[-3000:]
+
+
+def test_init_dist_starts_gloo_without_cuda():
+    result = run_without_cuda(['-c', INIT_DIST_CHECK])
+    assert result.returncode == 0, result.output[-3000:]
+    assert 'BACKEND gloo 1' in result.stdout
+
+
+@pytest.mark.parametrize(
+    'with_project', [False, True], ids=['upstream', 'fixed'])
+def test_sync_batch_norm_trains_on_cpus(tmp_path, with_project):
+    script = tmp_path / 'sync_bn.py'
+    script.write_text(SYNC_BN_CHECK)
+    result = run_without_cuda(
+        [str(script), str(tmp_path / 'init'), 'mmengine.runner'], with_project)
+    if not with_project:
+        assert result.returncode != 0
+        assert 'SyncBatchNorm layers only work with GPU modules' in \
+            result.output
+        return
+    assert result.returncode == 0, result.output[-3000:]
+    ranks = re.findall(r'rank (\d): (SAME|DIFFERENT)', result.stdout)
+    assert sorted(ranks) == [('0', 'SAME'), ('1', 'SAME')], result.stdout
+
+
+@pytest.fixture(scope='module')
+def process_group(tmp_path_factory):
+    """A gloo process group of world size 1."""
+    if dist.is_initialized():
+        yield
+        return
+    init_file = tmp_path_factory.mktemp('dist') / 'init'
+    dist.init_process_group(
+        'gloo', init_method=init_file.as_uri(), rank=0, world_size=1)
+    yield
+    dist.destroy_process_group()
+
+
+@needs_no_cuda
+def test_mmddp_takes_a_cpu_model_with_the_runners_device_ids(process_group):
+    from mmengine.model import MMDistributedDataParallel
+
+    # What Runner.wrap_model passes: device_ids=[LOCAL_RANK].
+    model = MMDistributedDataParallel(
+        module=nn.Linear(4, 2), device_ids=[0], broadcast_buffers=False)
+    assert model.device_ids is None
+    model(torch.randn(3, 4)).sum().backward()
+    upstream_init = upstream('ddp_on_cpu')
+    with pytest.raises(ValueError, match='device_ids'):
+        upstream_init(
+            MMDistributedDataParallel.__new__(MMDistributedDataParallel),
+            module=nn.Linear(4, 2),
+            device_ids=[0])

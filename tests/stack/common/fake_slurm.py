@@ -1,8 +1,9 @@
 """Stand-ins for Slurm's ``srun`` and ``scontrol``, first on ``PATH``.
 
 They let the ``--launcher slurm`` commands run on a machine without Slurm:
-``srun`` logs its arguments and runs the command as the only task of a
-one-node job; ``scontrol`` names that node.
+``srun`` logs its arguments and runs the command as the tasks of a job,
+as local processes with the variables Slurm gives each task; ``scontrol``
+names the node (this machine).
 """
 import json
 import os
@@ -12,12 +13,19 @@ FAKE_SRUN = '''#!@PYTHON@
 """A stand-in for Slurm's srun.
 
 Records its arguments (one JSON list a line in $FAKE_SRUN_LOG); with
-FAKE_SRUN_RUN=1 it then runs the command as the only task of a one-node,
-one-task job, with the environment Slurm gives such a task.
+FAKE_SRUN_RUN=1 it then runs the command as the tasks of a job on this
+machine: --ntasks local processes (--ntasks-per-node of them on each
+"node", all of them this machine), each with the environment Slurm gives
+its task. It ends with the first non-zero exit status of a task, after
+ending the other tasks with --kill-on-bad-exit=1, as srun does; SIGTERM
+and SIGINT reach every task.
 """
 import json
 import os
+import signal
+import subprocess
 import sys
+import time
 
 argv = sys.argv
 with open(os.environ['FAKE_SRUN_LOG'], 'a') as log:
@@ -28,7 +36,8 @@ if os.environ.get('FAKE_SRUN_RUN') != '1':
 TAKES_VALUE = ('-p', '--partition', '-J', '--job-name', '-n', '--ntasks',
                '-N', '--nodes', '-c', '--cpus-per-task', '-t', '--time',
                '-w', '--nodelist', '-x', '--exclude', '--gres', '--mem',
-               '-q', '--qos', '-A', '--account')
+               '-q', '--qos', '-A', '--account', '--ntasks-per-node',
+               '-K', '--kill-on-bad-exit')
 options = dict()
 i = 1
 while i < len(argv) and argv[i].startswith('-'):
@@ -40,20 +49,65 @@ while i < len(argv) and argv[i].startswith('-'):
     i += 1
 command = argv[i:]
 
+ntasks = int(options.get('--ntasks', options.get('-n', '1')))
+per_node = int(options.get('--ntasks-per-node', ntasks))
+nodes = -(-ntasks // per_node)
+kill_on_bad_exit = options.get('--kill-on-bad-exit',
+                               options.get('-K', '0')) == '1'
 host = 'localhost'
-env = dict(os.environ)
-env.update(
+job = dict(
     SLURM_JOB_ID='4242', SLURM_JOBID='4242', SLURM_STEP_ID='0',
-    SLURM_PROCID='0', SLURM_LOCALID='0', SLURM_NODEID='0',
-    SLURM_NTASKS='1', SLURM_NPROCS='1', SLURM_NNODES='1',
-    SLURM_JOB_NUM_NODES='1', SLURM_TASKS_PER_NODE='1',
-    SLURM_NTASKS_PER_NODE='1',
+    SLURM_NTASKS=str(ntasks), SLURM_NPROCS=str(ntasks),
+    SLURM_STEP_NUM_TASKS=str(ntasks), SLURM_NNODES=str(nodes),
+    SLURM_JOB_NUM_NODES=str(nodes), SLURM_STEP_NUM_NODES=str(nodes),
+    SLURM_NTASKS_PER_NODE=str(per_node),
+    SLURM_TASKS_PER_NODE=(f'{per_node}(x{nodes})'
+                          if nodes > 1 else str(per_node)),
     SLURM_NODELIST=host, SLURM_JOB_NODELIST=host, SLURM_STEP_NODELIST=host,
     SLURMD_NODENAME=host,
     SLURM_CPUS_PER_TASK=options.get('--cpus-per-task', '1'),
     SLURM_JOB_PARTITION=options.get('-p', options.get('--partition', '')),
     SLURM_JOB_NAME=options.get('--job-name', options.get('-J', 'job')))
-os.execvpe(command[0], command, env)
+tasks = []
+for rank in range(ntasks):
+    env = dict(os.environ, **job)
+    env.update(SLURM_PROCID=str(rank), SLURM_LOCALID=str(rank % per_node),
+               SLURM_NODEID=str(rank // per_node))
+    tasks.append(subprocess.Popen(command, env=env))
+
+
+def end_tasks(*_):
+    for task in tasks:
+        if task.poll() is None:
+            task.terminate()
+    deadline = time.monotonic() + 10
+    for task in tasks:
+        try:
+            task.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            task.kill()
+            task.wait()
+
+
+def stop(signum, _):
+    end_tasks()
+    sys.exit(128 + signum)
+
+
+signal.signal(signal.SIGTERM, stop)
+signal.signal(signal.SIGINT, stop)
+status = 0
+while True:
+    running = [task.poll() is None for task in tasks]
+    failed = [t.returncode for t in tasks if t.returncode not in (None, 0)]
+    if not any(running) or (failed and kill_on_bad_exit):
+        break
+    time.sleep(0.2)
+failed = [t.returncode for t in tasks if t.returncode not in (None, 0)]
+end_tasks()
+if failed:
+    status = failed[0] if failed[0] > 0 else 128 - failed[0]
+sys.exit(status)
 '''
 
 FAKE_SCONTROL = '''#!@PYTHON@

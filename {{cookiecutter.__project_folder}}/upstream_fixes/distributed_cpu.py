@@ -1,0 +1,1 @@
+{% include 'openmmlab/' ~ cookiecutter.openmmlab ~ '/upstream_fixes/distributed_cpu.py' %}
