@@ -34,7 +34,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 #: Per task: the toolbox's model builder, the forward that is counted and
 #: timed (as the toolbox's own get_flops counts it), the model-index task,
-#: the real data set, and each metric: its column, its key in the log and
+#: the real and the toy data set, and each metric: its column, its key in the log and
 #: the factor to OpenMMLab's tables (percent).
 TASKS = {
     'cls':
@@ -43,6 +43,7 @@ TASKS = {
         forward='extract_feat',
         task='Image Classification',
         dataset='ImageNet-1k',
+        toy_dataset='toy digits',
         metrics=[('Top-1 (%)', 'Top 1 Accuracy', 'accuracy_top-1', 1),
                  ('Top-5 (%)', 'Top 5 Accuracy', 'accuracy_top-5', 1)]),
     'det':
@@ -51,6 +52,7 @@ TASKS = {
         forward='forward_dummy',
         task='Instance Segmentation',
         dataset='COCO',
+        toy_dataset='toy shapes',
         metrics=[('box AP', 'box AP', 'bbox_mAP', 100),
                  ('mask AP', 'mask AP', 'segm_mAP', 100)]),
     'seg':
@@ -59,6 +61,7 @@ TASKS = {
         forward='forward_dummy',
         task='Semantic Segmentation',
         dataset='ADE20K',
+        toy_dataset='toy shapes',
         metrics=[('mIoU', 'mIoU', 'mIoU', 100),
                  ('mAcc', 'mAcc', 'mAcc', 100)]),
 }
@@ -70,6 +73,14 @@ class NotAWorkDir(Exception):
     """A path that holds no training of a config of this project."""
 
 
+def shown(path):
+    """``path`` relative to the project where it is inside it."""
+    path = path.resolve()
+    if path.is_relative_to(PROJECT_ROOT):
+        return path.relative_to(PROJECT_ROOT).as_posix()
+    return path.as_posix()
+
+
 def find_config(work_dir):
     """The project's config that trained in ``work_dir``, and its task.
 
@@ -77,7 +88,7 @@ def find_config(work_dir):
     name; the project's config of that name is the row's config.
     """
     if not work_dir.is_dir():
-        raise NotAWorkDir(f'{work_dir} is not a folder')
+        raise NotAWorkDir(f'{work_dir} is not a work dir: no such folder')
     for dumped in sorted(work_dir.glob('*.py')):
         found = sorted(PROJECT_ROOT.glob(f'configs/*/**/{dumped.name}'))
         if found and found[0].parts[-2] != '_base_':
@@ -127,8 +138,7 @@ def checkpoint_of(work_dir, final):
             if actual != match[3]:
                 return (f'{path.name} (its sha256 starts with {actual}, not '
                         f'{match[3]})'), None
-            relative = path.resolve().relative_to(PROJECT_ROOT).as_posix()
-            return f'[{path.name}]({relative})', relative
+            return f'[{path.name}]({shown(path)})', shown(path)
     path = work_dir / final
     if path.is_file():
         return f'{final} (unpublished, sha256 {sha256(path)[:8]})', None
@@ -158,7 +168,7 @@ def metrics_of(task, records, finished):
     }
     where = 'iter' if 'IterBased' in json.dumps(records[0][2]) else 'epoch'
     step = record.get(where, record.get('epoch'))
-    source = (f'{log.relative_to(PROJECT_ROOT).as_posix()}:{number} '
+    source = (f'{shown(log)}:{number} '
               f'(val, {where} {step})')
     return values, source
 
@@ -230,8 +240,7 @@ def collect(work_dir):
         source=source,
         checkpoint=checkpoint,
         weights=weights,
-        dataset=('toy ' + TASKS[task]['dataset']) if toy else
-        TASKS[task]['dataset'],
+        dataset=TASKS[task]['toy_dataset' if toy else 'dataset'],
         model=model)
 
 
