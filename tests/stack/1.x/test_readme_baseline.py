@@ -60,9 +60,8 @@ def test_the_table_has_a_row_per_run(baseline_run):
     commands, output = baseline_run
     work_dirs = commands[-1].split()[2:]
     rows = tables(output)
-    assert [row['Model'] for row in rows] == [
-        work_dir.split('/')[-1] for work_dir in work_dirs
-    ]
+    assert [row['Model'] for row in rows
+            ] == [work_dir.split('/')[-1] for work_dir in work_dirs]
 {%- if cookiecutter.backbone_name != 'ConvNeXt' %}
     # The user's backbone and the toolbox's ConvNeXt, for every task.
     assert len(rows) == 2 * {{ tasks|length }}
@@ -76,9 +75,8 @@ def test_metrics_are_the_logged_ones(baseline_run, toy_project):
     for row in tables(output):
         log_name, line = re.match(r'(\S+\.log\.json):(\d+) ',
                                   row['Record']).groups()
-        record = json.loads(
-            (toy_project.path / log_name).read_text().splitlines()[int(line) -
-                                                                  1])
+        record = json.loads((toy_project.path /
+                             log_name).read_text().splitlines()[int(line) - 1])
         assert record['mode'] == 'val'
         task = row['Config'].split('/')[1]
         for column, (key, factor) in METRICS[task].items():
@@ -108,17 +106,16 @@ def test_params_and_flops_are_the_flops_tools(baseline_run, toy_project):
         'print(json.dumps(counts))',
     ])
     configs = [re.search(r'\((\S+)\)', row['Config'])[1] for row in rows]
-    run = toy_project.shell(
-        f'{sys.executable} -c {shlex.quote(script)} ' + ' '.join(configs))
+    run = toy_project.shell(f'{sys.executable} -c {shlex.quote(script)} ' +
+                            ' '.join(configs))
     assert run.returncode == 0, run.stdout[-3000:]
     counts = json.loads(run.stdout.strip().splitlines()[-1])
     for row, config in zip(rows, configs):
         flops, params, numel = counts[config]
         assert params == numel
-        assert float(row['Params (M)']) == pytest.approx(params / 1e6,
-                                                         abs=0.006)
-        assert float(row['FLOPs (G)']) == pytest.approx(flops / 1e9,
-                                                        abs=0.006)
+        assert float(row['Params (M)']) == pytest.approx(
+            params / 1e6, abs=0.006)
+        assert float(row['FLOPs (G)']) == pytest.approx(flops / 1e9, abs=0.006)
 
 
 def test_metafiles_pass_mi_check(baseline_run, toy_project):
@@ -135,8 +132,7 @@ def test_metafiles_pass_mi_check(baseline_run, toy_project):
                              for model in metafile['Models']), names
 
 
-def test_unfinished_unevaluated_and_published_runs(baseline_run,
-                                                   toy_project):
+def test_unfinished_unevaluated_and_published_runs(baseline_run, toy_project):
     """No number for a run without its final checkpoint or evaluation; a
     checkpoint published with the docs' command is named and checked."""
     commands, _ = baseline_run
@@ -144,25 +140,28 @@ def test_unfinished_unevaluated_and_published_runs(baseline_run,
     # torch.load's defaults.
     work_dir = toy_project.path / commands[-1].split()[2]
     name = work_dir.name
-    final = max(work_dir.glob('epoch_*.pth'),
-                key=lambda path: int(path.stem.split('_')[1]), default=None)
-    final = final or max(work_dir.glob('iter_*.pth'),
-                         key=lambda path: int(path.stem.split('_')[1]))
+    final = max(
+        work_dir.glob('epoch_*.pth'),
+        key=lambda path: int(path.stem.split('_')[1]),
+        default=None)
+    final = final or max(
+        work_dir.glob('iter_*.pth'),
+        key=lambda path: int(path.stem.split('_')[1]))
     copies = toy_project.path / 'copies'
     unfinished, unevaluated = copies / 'unfinished', copies / 'unevaluated'
     for copy in (unfinished, unevaluated):
         shutil.copytree(work_dir, copy)
     (unfinished / final.name).unlink()
     for log in unevaluated.glob('*.log.json'):
-        log.write_text(''.join(
-            line for line in log.read_text().splitlines(True)
-            if '"mode": "val"' not in line))
+        log.write_text(''.join(line
+                               for line in log.read_text().splitlines(True)
+                               if '"mode": "val"' not in line))
     publish = next(line for line in docs_text().splitlines()
                    if ' publish_model ' in line).strip()
     publish = publish.replace(
         re.search(r'work_dirs/[^/\s]+', publish)[0], 'copies/unevaluated')
-    publish = re.sub(r'\S+\.pth ', f'copies/unevaluated/{final.name} ',
-                     publish, count=1)
+    publish = re.sub(
+        r'\S+\.pth ', f'copies/unevaluated/{final.name} ', publish, count=1)
     run = toy_project.shell(publish)
     assert run.returncode == 0, run.stdout[-3000:]
     output = toy_project.run(f'{TABLE_TOOL} copies/unfinished '
@@ -171,11 +170,11 @@ def test_unfinished_unevaluated_and_published_runs(baseline_run,
     assert set(rows) == {'not finished', 'no evaluation'}, output
     for row in rows.values():
         assert row['Model'] == name
-        assert not re.search(r'\d', ''.join(
-            row[column] for column in row
-            if column in sum(map(list, METRICS.values()), [])))
+        assert not re.search(
+            r'\d', ''.join(row[column] for column in row
+                           if column in sum(map(list, METRICS.values()), [])))
     published = rows['no evaluation']['Checkpoint']
-    assert re.match(rf'\[{re.escape(name)}_\d{{8}}-[0-9a-f]{{8}}\.pth\]',
+    assert re.match(r'\[' + re.escape(name) + r'_\d{8}-[0-9a-f]{8}\.pth\]',
                     published), published
 
 

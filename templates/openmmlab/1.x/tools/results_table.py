@@ -34,8 +34,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 #: Per task: the toolbox's model builder, the forward that is counted and
 #: timed (as the toolbox's own get_flops counts it), the model-index task,
-#: the real and the toy data set, and each metric: its column, its key in the log and
-#: the factor to OpenMMLab's tables (percent).
+#: the real and the toy data set, and each metric: its column, its name in
+#: the metafile, its key in the log and the factor to OpenMMLab's tables
+#: (percent).
 TASKS = {
     'cls':
     dict(
@@ -155,8 +156,8 @@ def metrics_of(task, records, finished):
     spec = TASKS[task]
     keys = [key for _, _, key, _ in spec['metrics']]
     evaluations = [(log, number, record) for log, number, record in records
-                   if record.get('mode') == 'val' and any(
-                       key in record for key in keys)]
+                   if record.get('mode') == 'val' and any(key in record
+                                                          for key in keys)]
     if not finished:
         return {}, 'not finished'
     if not evaluations:
@@ -256,12 +257,13 @@ def table(task, rows):
     for row in rows:
         values = [
             f'{row["metrics"][column]:.2f}' if column in row['metrics'] else
-            ('-' if row['source'] in ('not finished', 'no evaluation') else
-             'not logged') for column in columns
+            ('-' if row['source'] in ('not finished',
+                                      'no evaluation') else 'not logged')
+            for column in columns
         ]
         cells = [
-            row['name'], f'[config]({row["config"]})',
-            'x'.join(map(str, row['shape'][1:])), f'{row["params"]:.2f}',
+            row['name'], f'[config]({row["config"]})', 'x'.join(
+                map(str, row['shape'][1:])), f'{row["params"]:.2f}',
             f'{row["flops"]:.2f}', f'{row["speed"]:.1f}'
         ] + values + [row['source'], row['checkpoint']]
         lines.append('| ' + ' | '.join(cells) + ' |')
@@ -305,7 +307,8 @@ def metafile(task, rows):
                 'Architecture': [name]
             }
         } for name in collections],
-        'Models': models,
+        'Models':
+        models,
     }
 
 
@@ -336,9 +339,7 @@ def build_parser():
     parser.add_argument(
         '--warmup', type=int, default=1, help='untimed batches per model')
     parser.add_argument(
-        '--no-metafiles',
-        action='store_true',
-        help='print the tables only')
+        '--no-metafiles', action='store_true', help='print the tables only')
     return parser
 
 
@@ -358,8 +359,8 @@ def main():
         print(f'\n### {TASKS[task]["task"]}\n')
         print(table(task, rows))
     print('\nimg/s: batch 1, fp32, on ' +
-          (torch.cuda.get_device_name(device)
-           if device.type == 'cuda' else 'cpu'))
+          (torch.cuda.get_device_name(device) if device.type ==
+           'cuda' else 'cpu'))
     if not args.no_metafiles:
         written = write_metafiles(by_task)
         print('Wrote ' + ', '.join(written + ['model-index.yml']))
