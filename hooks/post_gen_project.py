@@ -58,10 +58,7 @@ OWNED_PATHS = {
     ],
     'convnext': ['tests/test_convnext_parity.py'],
     '1.x': [
-        'docs/en/results.md',
-        'docs/zh_cn/results.md',
         'requirements/openmmlab1x.txt',
-        'tools/results_table.py',
         'upstream_fixes/data_parallel.py',
         'upstream_fixes/iter_runner_resume.py',
         'upstream_fixes/launcher_argv.py',

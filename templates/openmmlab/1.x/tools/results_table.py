@@ -146,7 +146,7 @@ def checkpoint_of(work_dir, final):
     return '-', None
 
 
-def metrics_of(task, records, finished):
+def metrics_of(task, cfg, records, finished):
     """The metrics of the last evaluation in the log, and its record.
 
     Returns:
@@ -167,8 +167,8 @@ def metrics_of(task, records, finished):
         column: record[key] * scale
         for column, _, key, scale in spec['metrics'] if key in record
     }
-    where = 'iter' if 'IterBased' in json.dumps(records[0][2]) else 'epoch'
-    step = record.get(where, record.get('epoch'))
+    where = 'iter' if cfg.runner.type == 'IterBasedRunner' else 'epoch'
+    step = record[where]
     source = (f'{shown(log)}:{number} '
               f'(val, {where} {step})')
     return values, source
@@ -222,7 +222,7 @@ def collect(work_dir):
     records = read_records(work_dir)
     final = final_checkpoint(cfg)
     finished = (work_dir / final).is_file()
-    metrics, source = metrics_of(task, records, finished)
+    metrics, source = metrics_of(task, cfg, records, finished)
     shape = input_shape(task, cfg)
     model = build_model(task, cfg)
     with torch.no_grad():
