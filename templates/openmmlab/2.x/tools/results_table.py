@@ -5,10 +5,10 @@ config; params (M) and FLOPs (G) at the recipe's input size, counted by
 ``tools/get_flops.py``; inference images per second on this machine, the
 rows of one table timed side by side by ``tools/benchmark.py``'s loop; the
 metrics of the run's last evaluation, as the toolbox logged them in the
-work dir's ``*/vis_data/scalars.json`` (the record is named); the checkpoint, under the
-name that the toolbox's ``publish_model`` gives it (``<name>_<date>-<first 8
-hex digits of its sha256>.pth``, checked against the file) where there is
-one. A run that did not finish, or has no evaluation, says so. It then
+work dir's ``*/vis_data/scalars.json`` (the record is named); the
+checkpoint, under the name that the toolbox's ``publish_model`` gives it
+(``<name>_<date>-<first 8 hex digits of its sha256>.pth``, checked against
+the file) where there is one. A run that did not finish, or has no evaluation, says so. It then
 writes ``configs/<task>/metafile.yml`` and ``model-index.yml``.
 
 Run from the project root::
@@ -41,32 +41,28 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 #: (percent).
 TASKS = {
     'cls':
-    dict(
-        scope='mmpretrain',
-        forward='extract_feat',
-        task='Image Classification',
-        dataset='ImageNet-1k',
-        toy_dataset='toy digits',
-        metrics=[('Top-1 (%)', 'Top 1 Accuracy', 'accuracy/top1', 1),
-                 ('Top-5 (%)', 'Top 5 Accuracy', 'accuracy/top5', 1)]),
+    dict(scope='mmpretrain',
+         forward='extract_feat',
+         task='Image Classification',
+         dataset='ImageNet-1k',
+         toy_dataset='toy digits',
+         metrics=[('Top-1 (%)', 'Top 1 Accuracy', 'accuracy/top1', 1),
+                  ('Top-5 (%)', 'Top 5 Accuracy', 'accuracy/top5', 1)]),
     'det':
-    dict(
-        scope='mmdet',
-        forward='_forward',
-        task='Instance Segmentation',
-        dataset='COCO',
-        toy_dataset='toy shapes',
-        metrics=[('box AP', 'box AP', 'coco/bbox_mAP', 100),
-                 ('mask AP', 'mask AP', 'coco/segm_mAP', 100)]),
+    dict(scope='mmdet',
+         forward='_forward',
+         task='Instance Segmentation',
+         dataset='COCO',
+         toy_dataset='toy shapes',
+         metrics=[('box AP', 'box AP', 'coco/bbox_mAP', 100),
+                  ('mask AP', 'mask AP', 'coco/segm_mAP', 100)]),
     'seg':
-    dict(
-        scope='mmseg',
-        forward='_forward',
-        task='Semantic Segmentation',
-        dataset='ADE20K',
-        toy_dataset='toy shapes',
-        metrics=[('mIoU', 'mIoU', 'mIoU', 1),
-                 ('mAcc', 'mAcc', 'mAcc', 1)]),
+    dict(scope='mmseg',
+         forward='_forward',
+         task='Semantic Segmentation',
+         dataset='ADE20K',
+         toy_dataset='toy shapes',
+         metrics=[('mIoU', 'mIoU', 'mIoU', 1), ('mAcc', 'mAcc', 'mAcc', 1)]),
 }
 #: A checkpoint named by ``publish_model``: name, date, sha256 prefix.
 PUBLISHED = re.compile(r'(.+)_(\d{8})-([0-9a-f]{8})\.pth')
@@ -216,13 +212,11 @@ def build_model(task, cfg):
         from mmdet.structures import DetDataSample
         _, height, width = input_shape(task, cfg)
         size = (height, width)
-        sample = DetDataSample(
-            metainfo=dict(
-                img_shape=size,
-                ori_shape=size,
-                pad_shape=size,
-                batch_input_shape=size,
-                scale_factor=(1., 1.)))
+        sample = DetDataSample(metainfo=dict(img_shape=size,
+                                             ori_shape=size,
+                                             pad_shape=size,
+                                             batch_input_shape=size,
+                                             scale_factor=(1., 1.)))
         forward = functools.partial(forward, data_samples=[sample])
     model.forward = forward
     return model
@@ -255,20 +249,19 @@ def collect(work_dir):
         flops, params = count_complexity(model, shape)
     checkpoint, weights = checkpoint_of(work_dir, final)
     toy = 'data/toy/' in str(cfg.get('data_root', ''))
-    return dict(
-        name=config.stem,
-        task=task,
-        config=config.relative_to(PROJECT_ROOT).as_posix(),
-        backbone=cfg.model.backbone.type.split('.')[-1],
-        shape=shape,
-        params=params / 1e6,
-        flops=flops / 1e9,
-        metrics=metrics,
-        source=source,
-        checkpoint=checkpoint,
-        weights=weights,
-        dataset=TASKS[task]['toy_dataset' if toy else 'dataset'],
-        model=model)
+    return dict(name=config.stem,
+                task=task,
+                config=config.relative_to(PROJECT_ROOT).as_posix(),
+                backbone=cfg.model.backbone.type.split('.')[-1],
+                shape=shape,
+                params=params / 1e6,
+                flops=flops / 1e9,
+                metrics=metrics,
+                source=source,
+                checkpoint=checkpoint,
+                weights=weights,
+                dataset=TASKS[task]['toy_dataset' if toy else 'dataset'],
+                model=model)
 
 
 def table(task, rows):
@@ -354,18 +347,24 @@ def build_parser():
     parser = argparse.ArgumentParser(
         description='Print the results table of work dirs and write the '
         'metafiles.')
-    parser.add_argument(
-        'work_dirs', nargs='+', type=Path, help='work dirs of trainings')
-    parser.add_argument(
-        '--device',
-        default='cuda' if torch.cuda.is_available() else 'cpu',
-        help='where to time inference')
-    parser.add_argument(
-        '--iters', type=int, default=5, help='timed batches per model')
-    parser.add_argument(
-        '--warmup', type=int, default=1, help='untimed batches per model')
-    parser.add_argument(
-        '--no-metafiles', action='store_true', help='print the tables only')
+    parser.add_argument('work_dirs',
+                        nargs='+',
+                        type=Path,
+                        help='work dirs of trainings')
+    parser.add_argument('--device',
+                        default='cuda' if torch.cuda.is_available() else 'cpu',
+                        help='where to time inference')
+    parser.add_argument('--iters',
+                        type=int,
+                        default=5,
+                        help='timed batches per model')
+    parser.add_argument('--warmup',
+                        type=int,
+                        default=1,
+                        help='untimed batches per model')
+    parser.add_argument('--no-metafiles',
+                        action='store_true',
+                        help='print the tables only')
     return parser
 
 
