@@ -8,8 +8,9 @@ metrics of the run's last evaluation, as the toolbox logged them in the
 work dir's ``*/vis_data/scalars.json`` (the record is named); the
 checkpoint, under the name that the toolbox's ``publish_model`` gives it
 (``<name>_<date>-<first 8 hex digits of its sha256>.pth``, checked against
-the file) where there is one. A run that did not finish, or has no evaluation, says so. It then
-writes ``configs/<task>/metafile.yml`` and ``model-index.yml``.
+the file) where there is one. A run that did not finish, or has no
+evaluation, says so. It then writes ``configs/<task>/metafile.yml`` and
+``model-index.yml``.
 
 Run from the project root::
 
