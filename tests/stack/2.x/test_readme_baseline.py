@@ -56,6 +56,10 @@ def baseline_run(toy_project):
     return commands, toy_project.run(commands[-1])
 
 
+def test_both_languages_print_the_same_block():
+    assert readme_commands('baseline', 'zh_cn') == readme_commands('baseline')
+
+
 def test_the_table_has_a_row_per_run(baseline_run):
     commands, output = baseline_run
     work_dirs = commands[-1].split()[2:]
