@@ -199,7 +199,27 @@ def build_model(task, cfg):
     builder = getattr(__import__(module, fromlist=[name]), name)
     model = builder(cfg.model).eval()
     model.forward = getattr(model, TASKS[task]['forward'])
+    if task == 'det':
+        model.forward = functools.partial(forward_dummy, model)
     return model
+
+
+def forward_dummy(model, img):
+    """mmdet's ``forward_dummy`` of a two-stage detector, on a CPU too.
+
+    mmdet's own passes 1000 random boxes, some of negative size, to the RoI
+    head, which mmcv's RoIAlign refuses on a CPU; these are as many boxes,
+    inside the image.
+    """
+    feats = model.extract_feat(img)
+    outs = model.rpn_head(feats)
+    height, width = img.shape[-2:]
+    generator = torch.Generator().manual_seed(0)
+    scale = torch.tensor([width, height], dtype=img.dtype) / 2
+    corner = torch.rand(1000, 2, generator=generator) * scale
+    size = torch.rand(1000, 2, generator=generator) * scale + 1
+    proposals = torch.cat([corner, corner + size], dim=1).to(img.device)
+    return outs + model.roi_head.forward_dummy(feats, proposals)
 
 
 def measure(rows, device, iters, warmup):
