@@ -1,3 +1,4 @@
+{%- set tasks = cookiecutter.__tasks.split(',') -%}
 """OpenMMLab's results table of the project's runs, and its metafiles.
 
 For each work dir of a training (``mim train``), per task: the model and its
@@ -37,35 +38,38 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 #: the real and the toy data set, and each metric: its column, its name in
 #: the metafile, its key in the log and the factor to OpenMMLab's tables
 #: (percent).
-TASKS = {
-    'cls':
-    dict(
-        builder=('mmcls.models', 'build_classifier'),
-        forward='extract_feat',
-        task='Image Classification',
-        dataset='ImageNet-1k',
-        toy_dataset='toy digits',
-        metrics=[('Top-1 (%)', 'Top 1 Accuracy', 'accuracy_top-1', 1),
-                 ('Top-5 (%)', 'Top 5 Accuracy', 'accuracy_top-5', 1)]),
-    'det':
-    dict(
-        builder=('mmdet.models', 'build_detector'),
-        forward='forward_dummy',
-        task='Instance Segmentation',
-        dataset='COCO',
-        toy_dataset='toy shapes',
-        metrics=[('box AP', 'box AP', 'bbox_mAP', 100),
-                 ('mask AP', 'mask AP', 'segm_mAP', 100)]),
-    'seg':
-    dict(
-        builder=('mmseg.models', 'build_segmentor'),
-        forward='forward_dummy',
-        task='Semantic Segmentation',
-        dataset='ADE20K',
-        toy_dataset='toy shapes',
-        metrics=[('mIoU', 'mIoU', 'mIoU', 100),
-                 ('mAcc', 'mAcc', 'mAcc', 100)]),
-}
+TASKS = {}
+{%- if 'cls' in tasks %}
+TASKS['cls'] = dict(
+    builder=('mmcls.models', 'build_classifier'),
+    forward='extract_feat',
+    task='Image Classification',
+    dataset='ImageNet-1k',
+    toy_dataset='toy digits',
+    metrics=[('Top-1 (%)', 'Top 1 Accuracy', 'accuracy_top-1', 1),
+             ('Top-5 (%)', 'Top 5 Accuracy', 'accuracy_top-5', 1)])
+{%- endif %}
+{%- if 'det' in tasks %}
+TASKS['det'] = dict(
+    builder=('mmdet.models', 'build_detector'),
+    forward='forward_dummy',
+    task='Instance Segmentation',
+    dataset='COCO',
+    toy_dataset='toy shapes',
+    metrics=[('box AP', 'box AP', 'bbox_mAP', 100),
+             ('mask AP', 'mask AP', 'segm_mAP', 100)])
+{%- endif %}
+{%- if 'seg' in tasks %}
+TASKS['seg'] = dict(
+    builder=('mmseg.models', 'build_segmentor'),
+    forward='forward_dummy',
+    task='Semantic Segmentation',
+    dataset='ADE20K',
+    toy_dataset='toy shapes',
+    metrics=[('mIoU', 'mIoU', 'mIoU', 100),
+             ('mAcc', 'mAcc', 'mAcc', 100)])
+{%- endif %}
+
 #: A checkpoint named by ``publish_model``: name, date, sha256 prefix.
 PUBLISHED = re.compile(r'(.+)_(\d{8})-([0-9a-f]{8})\.pth')
 
@@ -199,10 +203,13 @@ def build_model(task, cfg):
     builder = getattr(__import__(module, fromlist=[name]), name)
     model = builder(cfg.model).eval()
     model.forward = getattr(model, TASKS[task]['forward'])
+{%- if 'det' in tasks %}
     if task == 'det':
         model.forward = functools.partial(forward_dummy, model)
+{%- endif %}
     return model
 
+{%- if 'det' in tasks %}
 
 def forward_dummy(model, img):
     """mmdet's ``forward_dummy`` of a two-stage detector, on a CPU too.
@@ -221,6 +228,7 @@ def forward_dummy(model, img):
     proposals = torch.cat([corner, corner + size], dim=1).to(img.device)
     return outs + model.roi_head.forward_dummy(feats, proposals)
 
+{%- endif %}
 
 def measure(rows, device, iters, warmup):
     """Images per second of each row's model, timed side by side."""

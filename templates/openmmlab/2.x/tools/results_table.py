@@ -1,3 +1,4 @@
+{%- set tasks = cookiecutter.__tasks.split(',') -%}
 """OpenMMLab's results table of the project's runs, and its metafiles.
 
 For each work dir of a training (``mim train``), per task: the model and its
@@ -40,31 +41,37 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 #: the real and the toy data set, and each metric: its column, its name in
 #: the metafile, its key in the log and the factor to OpenMMLab's tables
 #: (percent).
-TASKS = {
-    'cls':
-    dict(scope='mmpretrain',
-         forward='extract_feat',
-         task='Image Classification',
-         dataset='ImageNet-1k',
-         toy_dataset='toy digits',
-         metrics=[('Top-1 (%)', 'Top 1 Accuracy', 'accuracy/top1', 1),
-                  ('Top-5 (%)', 'Top 5 Accuracy', 'accuracy/top5', 1)]),
-    'det':
-    dict(scope='mmdet',
-         forward='_forward',
-         task='Instance Segmentation',
-         dataset='COCO',
-         toy_dataset='toy shapes',
-         metrics=[('box AP', 'box AP', 'coco/bbox_mAP', 100),
-                  ('mask AP', 'mask AP', 'coco/segm_mAP', 100)]),
-    'seg':
-    dict(scope='mmseg',
-         forward='_forward',
-         task='Semantic Segmentation',
-         dataset='ADE20K',
-         toy_dataset='toy shapes',
-         metrics=[('mIoU', 'mIoU', 'mIoU', 1), ('mAcc', 'mAcc', 'mAcc', 1)]),
-}
+TASKS = {}
+{%- if 'cls' in tasks %}
+TASKS['cls'] = dict(
+    scope='mmpretrain',
+    forward='extract_feat',
+    task='Image Classification',
+    dataset='ImageNet-1k',
+    toy_dataset='toy digits',
+    metrics=[('Top-1 (%)', 'Top 1 Accuracy', 'accuracy/top1', 1),
+             ('Top-5 (%)', 'Top 5 Accuracy', 'accuracy/top5', 1)])
+{%- endif %}
+{%- if 'det' in tasks %}
+TASKS['det'] = dict(
+    scope='mmdet',
+    forward='_forward',
+    task='Instance Segmentation',
+    dataset='COCO',
+    toy_dataset='toy shapes',
+    metrics=[('box AP', 'box AP', 'coco/bbox_mAP', 100),
+             ('mask AP', 'mask AP', 'coco/segm_mAP', 100)])
+{%- endif %}
+{%- if 'seg' in tasks %}
+TASKS['seg'] = dict(
+    scope='mmseg',
+    forward='_forward',
+    task='Semantic Segmentation',
+    dataset='ADE20K',
+    toy_dataset='toy shapes',
+    metrics=[('mIoU', 'mIoU', 'mIoU', 1), ('mAcc', 'mAcc', 'mAcc', 1)])
+{%- endif %}
+
 #: A checkpoint named by ``publish_model``: name, date, sha256 prefix.
 PUBLISHED = re.compile(r'(.+)_(\d{8})-([0-9a-f]{8})\.pth')
 
@@ -208,6 +215,7 @@ def build_model(task, cfg):
     with DefaultScope.overwrite_default_scope(scope):
         model = registry.build(model).eval()
     forward = getattr(model, TASKS[task]['forward'])
+{%- if 'det' in tasks %}
     if task == 'det':
         # The RPN and RoI heads read the image sizes from the samples.
         from mmdet.structures import DetDataSample
@@ -219,6 +227,7 @@ def build_model(task, cfg):
                                              batch_input_shape=size,
                                              scale_factor=(1., 1.)))
         forward = functools.partial(forward, data_samples=[sample])
+{%- endif %}
     model.forward = forward
     return model
 
