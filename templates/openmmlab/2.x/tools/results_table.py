@@ -221,11 +221,13 @@ def build_model(task, cfg):
         from mmdet.structures import DetDataSample
         _, height, width = input_shape(task, cfg)
         size = (height, width)
-        sample = DetDataSample(metainfo=dict(img_shape=size,
-                                             ori_shape=size,
-                                             pad_shape=size,
-                                             batch_input_shape=size,
-                                             scale_factor=(1., 1.)))
+        sample = DetDataSample(
+            metainfo=dict(
+                img_shape=size,
+                ori_shape=size,
+                pad_shape=size,
+                batch_input_shape=size,
+                scale_factor=(1., 1.)))
         forward = functools.partial(forward, data_samples=[sample])
 {%- endif %}
     model.forward = forward
