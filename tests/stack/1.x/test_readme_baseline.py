@@ -178,8 +178,10 @@ def test_unfinished_unevaluated_and_published_runs(baseline_run, toy_project):
             r'\d', ''.join(row[column] for column in row
                            if column in sum(map(list, METRICS.values()), [])))
     published = rows['no evaluation']['Checkpoint']
-    assert re.match(r'\[' + re.escape(name) + r'_\d{8}-[0-9a-f]{8}\.pth\]',
+    out = re.escape(publish.split()[-1].rsplit('/', 1)[-1][:-len('.pth')])
+    assert re.match(r'\[' + out + r'_\d{8}-[0-9a-f]{8}\.pth\]',
                     published), published
+
 
 
 def test_a_path_that_is_not_a_work_dir_is_one_line(toy_project):

@@ -261,19 +261,20 @@ def collect(work_dir):
         flops, params = count_complexity(model, shape)
     checkpoint, weights = checkpoint_of(work_dir, final)
     toy = 'data/toy/' in str(cfg.get('data_root', ''))
-    return dict(name=config.stem,
-                task=task,
-                config=config.relative_to(PROJECT_ROOT).as_posix(),
-                backbone=cfg.model.backbone.type.split('.')[-1],
-                shape=shape,
-                params=params / 1e6,
-                flops=flops / 1e9,
-                metrics=metrics,
-                source=source,
-                checkpoint=checkpoint,
-                weights=weights,
-                dataset=TASKS[task]['toy_dataset' if toy else 'dataset'],
-                model=model)
+    return dict(
+        name=config.stem,
+        task=task,
+        config=config.relative_to(PROJECT_ROOT).as_posix(),
+        backbone=cfg.model.backbone.type.split('.')[-1],
+        shape=shape,
+        params=params / 1e6,
+        flops=flops / 1e9,
+        metrics=metrics,
+        source=source,
+        checkpoint=checkpoint,
+        weights=weights,
+        dataset=TASKS[task]['toy_dataset' if toy else 'dataset'],
+        model=model)
 
 
 def table(task, rows):
@@ -359,24 +360,18 @@ def build_parser():
     parser = argparse.ArgumentParser(
         description='Print the results table of work dirs and write the '
         'metafiles.')
-    parser.add_argument('work_dirs',
-                        nargs='+',
-                        type=Path,
-                        help='work dirs of trainings')
-    parser.add_argument('--device',
-                        default='cuda' if torch.cuda.is_available() else 'cpu',
-                        help='where to time inference')
-    parser.add_argument('--iters',
-                        type=int,
-                        default=5,
-                        help='timed batches per model')
-    parser.add_argument('--warmup',
-                        type=int,
-                        default=1,
-                        help='untimed batches per model')
-    parser.add_argument('--no-metafiles',
-                        action='store_true',
-                        help='print the tables only')
+    parser.add_argument(
+        'work_dirs', nargs='+', type=Path, help='work dirs of trainings')
+    parser.add_argument(
+        '--device',
+        default='cuda' if torch.cuda.is_available() else 'cpu',
+        help='where to time inference')
+    parser.add_argument(
+        '--iters', type=int, default=5, help='timed batches per model')
+    parser.add_argument(
+        '--warmup', type=int, default=1, help='untimed batches per model')
+    parser.add_argument(
+        '--no-metafiles', action='store_true', help='print the tables only')
     return parser
 
 
