@@ -183,7 +183,6 @@ def test_unfinished_unevaluated_and_published_runs(baseline_run, toy_project):
                     published), published
 
 
-
 def test_a_path_that_is_not_a_work_dir_is_one_line(toy_project):
     run = toy_project.shell(f'{TABLE_TOOL} configs')
     errors = [line for line in run.stdout.splitlines() if 'error' in line]
