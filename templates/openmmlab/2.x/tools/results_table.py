@@ -228,7 +228,7 @@ def build_model(task, cfg):
                 pad_shape=size,
                 batch_input_shape=size,
                 scale_factor=(1., 1.)))
-        forward = functools.partial(forward, data_samples=[sample])
+        forward = functools.partial(forward, batch_data_samples=[sample])
 {%- endif %}
     model.forward = forward
     return model
