@@ -208,8 +208,8 @@ def build_model(task, cfg):
         model.forward = functools.partial(forward_dummy, model)
 {%- endif %}
     return model
-
 {%- if 'det' in tasks %}
+
 
 def forward_dummy(model, img):
     """mmdet's ``forward_dummy`` of a two-stage detector, on a CPU too.
@@ -227,8 +227,8 @@ def forward_dummy(model, img):
     size = torch.rand(1000, 2, generator=generator) * scale + 1
     proposals = torch.cat([corner, corner + size], dim=1).to(img.device)
     return outs + model.roi_head.forward_dummy(feats, proposals)
-
 {%- endif %}
+
 
 def measure(rows, device, iters, warmup):
     """Images per second of each row's model, timed side by side."""
