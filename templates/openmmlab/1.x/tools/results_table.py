@@ -66,8 +66,7 @@ TASKS['seg'] = dict(
     task='Semantic Segmentation',
     dataset='ADE20K',
     toy_dataset='toy shapes',
-    metrics=[('mIoU', 'mIoU', 'mIoU', 100),
-             ('mAcc', 'mAcc', 'mAcc', 100)])
+    metrics=[('mIoU', 'mIoU', 'mIoU', 100), ('mAcc', 'mAcc', 'mAcc', 100)])
 {%- endif %}
 
 #: A checkpoint named by ``publish_model``: name, date, sha256 prefix.
