@@ -121,11 +121,16 @@ def chosen_answers(context):
         context (dict): The bake's ``cookiecutter`` context.
 
     Returns:
-        set: Its tasks, its backbone source and its OpenMMLab generation.
+        set: Its tasks, its backbone source and its OpenMMLab generation,
+        and ``baseline`` for a backbone other than ConvNeXt (the toolbox's
+        ConvNeXt is its baseline).
     """
-    return set(context['__tasks'].split(',')) | {
+    chosen = set(context['__tasks'].split(',')) | {
         context['__backbone_source'], context['openmmlab']
     }
+    if context['backbone_name'] != 'ConvNeXt':
+        chosen.add('baseline')
+    return chosen
 
 
 def owners_chosen(owners, chosen):

@@ -21,12 +21,18 @@ TEMPLATE_DIR = json.loads(
 
 # What the answers own. Each key names tasks, backbone sources or OpenMMLab
 # generations (the answers' ``__tasks``, ``__backbone_source`` and
-# ``openmmlab``); its paths are kept when any of them is chosen, and a ``+``
-# joins answers that must all be chosen. A path ending in / is a folder:
-# every file that the template has under it. Every other file of the
-# template is kept by every bake. The template's tests and README tree
-# follow this table.
+# ``openmmlab``), or ``baseline`` (a backbone_name other than ConvNeXt,
+# whose project trains the toolbox's ConvNeXt beside it); its paths are kept
+# when any of them is chosen, and a ``+`` joins answers that must all be
+# chosen. A path ending in / is a folder: every file that the template has
+# under it. Every other file of the template is kept by every bake. A path
+# belongs to the first key that names it (or a folder above it), so a
+# folder inside another owner's folder comes first. The template's tests and
+# README tree follow this table.
 OWNED_PATHS = {
+    'cls+baseline': ['configs/cls/baseline/'],
+    'det+baseline': ['configs/det/baseline/'],
+    'seg+baseline': ['configs/seg/baseline/'],
     'cls': [
         'configs/cls/',
         'data/imagenet/',

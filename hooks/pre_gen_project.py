@@ -156,6 +156,11 @@ def check_backbone_name(name, module, generation):
                 f'models/{module}.py, which would shadow the models/{module}/ '
                 f'package the README keeps for {module} extras: choose '
                 'another class name such as MyNet')
+    if module == 'convnext' and name != 'ConvNeXt':
+        return (f'backbone_name {name!r} would name its configs and work '
+                'dirs convnext-*, as those of the ConvNeXt baseline that the '
+                'project trains beside it: choose another class name such as '
+                'MyNet (or ConvNeXt itself)')
     if module in PROJECT_MODULES:
         return (f'backbone_name {name!r} would be written to '
                 f'models/{module}.py and overwrite the project\'s own module: '

@@ -1,11 +1,16 @@
 import ast
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+# The template's own modules (local_extensions), for the tests that ask them
+# what a bake keeps.
+if str(TEMPLATE_ROOT) not in sys.path:
+    sys.path.insert(0, str(TEMPLATE_ROOT))
 
 
 @pytest.fixture

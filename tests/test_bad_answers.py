@@ -36,6 +36,8 @@ BAD_ANSWERS = [
     ({'backbone_name': 'LayerDecayOptimizerConstructor'},
      "would be written to models/layer_decay_optimizer_constructor.py and "
      "overwrite the project's own module"),
+    ({'backbone_name': 'Convnext'}, "backbone_name 'Convnext' would name its "
+     'configs and work dirs convnext-*, as those of the ConvNeXt baseline'),
     ({'backbone_name': 'Seg'}, "backbone_name 'Seg' would be written to "
      'models/seg.py, which would shadow the models/seg/ package'),
     ({'backbone_name': 'HierarchicalVisionTransformerV2'},

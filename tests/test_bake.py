@@ -14,6 +14,7 @@ import pytest
 import yaml
 from generations import (GENERATIONS, generation_python, project_environment,
                          run_project_pytest)
+from local_extensions import chosen_answers
 from test_generated_projects import PROJECTS
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
@@ -66,9 +67,7 @@ def expected_files(project, owned_paths):
     """
     answers = json.loads((project / '.cookiecutter.json').read_text())
     context = answers['cookiecutter']
-    chosen = set(context['__tasks'].split(',')) | {
-        context['__backbone_source'], context['openmmlab']
-    }
+    chosen = chosen_answers(context)
     names = jinja2.Environment(undefined=jinja2.StrictUndefined)
     folder = TEMPLATE_ROOT / '{{cookiecutter.__project_folder}}'
     files = set()
@@ -131,7 +130,8 @@ def test_owned_paths_are_template_paths(template_root, owned_paths):
         path.relative_to(folder).as_posix() for path in folder.rglob('*')
         if path.is_file()
     ]
-    answers = set(TASKS) | {'convnext', 'skeleton'} | set(GENERATIONS)
+    answers = set(TASKS) | {'convnext', 'skeleton', 'baseline'
+                                } | set(GENERATIONS)
     for key, paths in owned_paths.items():
         assert set(re.split('[ +]', key)) <= answers, key
         for owned in paths:

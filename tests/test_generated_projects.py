@@ -29,9 +29,9 @@ TASKS = ('cls', 'det', 'seg')
 BACKBONE_SOURCES = ('convnext', 'skeleton')
 #: Stack checks whose outcome depends on the backbone's code or on what the
 #: answers render into the README and the configs.
-CHECKS_OF_EVERY_BAKE = ('test_backbone_stack.py', 'test_readme_commands.py',
-                        'test_recipes.py', 'test_recipes_cls.py',
-                        'test_timm_weights_convnext.py')
+CHECKS_OF_EVERY_BAKE = ('test_backbone_stack.py', 'test_readme_baseline.py',
+                        'test_readme_commands.py', 'test_recipes.py',
+                        'test_recipes_cls.py', 'test_timm_weights_convnext.py')
 #: The answers of each bake, and whether it runs every stack check of its
 #: generation. Per generation, ConvNeXt trains every task from the digits
 #: run; the skeleton trains det and seg from scratch in 1.x, and cls and seg

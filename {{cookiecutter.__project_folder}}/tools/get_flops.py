@@ -25,6 +25,23 @@ MIN_SIZE = 32
 {%- endif %}
 
 
+def count_complexity(model, input_shape):
+    """The FLOPs and parameters of ``model`` for one input, as numbers.
+
+    The counter of this tool, for other tools (``tools/results_table.py``
+    counts whole models with it).
+
+    Args:
+        model (nn.Module): The model, in eval mode; its ``forward`` takes a
+            batch of images.
+        input_shape (tuple[int]): ``(channels, height, width)``.
+
+    Returns:
+        tuple[float, int]: FLOPs (multiply-adds) and parameters.
+    """
+    {{ openmmlab.flops_counter_numbers|indent(4) }}
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         description='Count the parameters and FLOPs of the backbone.')

@@ -16,7 +16,10 @@ CONFIG_ROOT = PROJECT_ROOT / 'configs'
 
 
 def configs_of(task):
-    configs = sorted((CONFIG_ROOT / task).glob('*.py'))
+    """The configs of ``task``: the project's, then its baselines'."""
+    folder = CONFIG_ROOT / task
+    configs = sorted(folder.glob('*.py')) + sorted(
+        (folder / 'baseline').glob('*.py'))
     assert configs, f'no configs in configs/{task}'
     return configs
 
@@ -26,6 +29,10 @@ def all_configs():
         config for task_dir in sorted(CONFIG_ROOT.iterdir())
         if task_dir.is_dir() for config in configs_of(task_dir.name)
     ]
+
+
+def config_id(config):
+    return config.relative_to(CONFIG_ROOT).as_posix()
 
 
 def check_optimizer(model, cfg):
@@ -49,7 +56,11 @@ def check_optimizer(model, cfg):
 def load(config):
     cfg = Config.fromfile(str(config))
     backbone = cfg.model.backbone
-    assert backbone.type == 'mmpretrain.{{ cookiecutter.backbone_name }}'
+    # A baseline config trains mmpretrain's own ConvNeXt.
+    if config.parent.name == 'baseline':
+        assert backbone.type == 'mmpretrain.ConvNeXt'
+    else:
+        assert backbone.type == 'mmpretrain.{{ cookiecutter.backbone_name }}'
     return cfg
 
 
@@ -70,7 +81,50 @@ def build_model(cfg, registry):
     return registry.build(model)
 
 
-@pytest.mark.parametrize('config', all_configs(), ids=lambda p: p.name)
+{%- if cookiecutter.backbone_name != 'ConvNeXt' %}
+
+
+def baseline_configs():
+    return [
+        config for config in all_configs() if config.parent.name == 'baseline'
+    ]
+
+
+#: What a baseline config may change in the config it inherits: the
+#: backbone, the channels that the necks and heads take from it, where the
+#: backbone starts from, and the toolbox's layer-decay constructor, which
+#: knows mmpretrain's ConvNeXt.
+BASELINE_CHANGES = ('backbone_arch', 'backbone_channels', 'pretrained',
+                    'init_cfg', 'model.backbone', 'model.neck.in_channels',
+                    'model.head.in_channels', 'model.decode_head.in_channels',
+                    'model.auxiliary_head.in_channels',
+                    'optim_wrapper.constructor',
+                    'optim_wrapper.paramwise_cfg.num_layers')
+
+
+def without_baseline_changes(cfg):
+    """``cfg`` as a dict, less what :data:`BASELINE_CHANGES` names."""
+    flat = cfg._cfg_dict.to_dict()
+    for key in BASELINE_CHANGES:
+        *parents, name = key.split('.')
+        node = flat
+        for parent in parents:
+            node = node.get(parent, {})
+        node.pop(name, None)
+    return flat
+
+
+@pytest.mark.parametrize('config', baseline_configs(), ids=config_id)
+def test_baseline_differs_only_in_the_backbone(config):
+    base = next(line for line in config.read_text().splitlines()
+                if line.startswith('_base_ = ')).split("'")[1]
+    ours = Config.fromfile(str(config.parent / base))
+    assert without_baseline_changes(load(config)) == (
+        without_baseline_changes(ours))
+{%- endif %}
+
+
+@pytest.mark.parametrize('config', all_configs(), ids=config_id)
 def test_model_has_the_backbone_arch_the_config_names(config):
     # mmengine evaluates each file of a config on its own: one that inherits
     # a config and sets only ``backbone_arch`` keeps the inherited model.
@@ -84,7 +138,7 @@ def test_model_has_the_backbone_arch_the_config_names(config):
 {%- if 'cls' in tasks %}
 
 
-@pytest.mark.parametrize('config', configs_of('cls'), ids=lambda p: p.name)
+@pytest.mark.parametrize('config', configs_of('cls'), ids=config_id)
 def test_cls_config(config):
     from mmpretrain.registry import MODELS
     from mmpretrain.structures import DataSample
@@ -115,7 +169,7 @@ def test_cls_config(config):
 {%- if 'det' in tasks %}
 
 
-@pytest.mark.parametrize('config', configs_of('det'), ids=lambda p: p.name)
+@pytest.mark.parametrize('config', configs_of('det'), ids=config_id)
 def test_det_config(config):
     from mmdet.registry import MODELS
     from mmdet.structures import DetDataSample
@@ -158,7 +212,7 @@ def test_det_config(config):
 {%- if 'seg' in tasks %}
 
 
-@pytest.mark.parametrize('config', configs_of('seg'), ids=lambda p: p.name)
+@pytest.mark.parametrize('config', configs_of('seg'), ids=config_id)
 def test_seg_config(config):
     from mmengine.structures import PixelData
     from mmseg.registry import MODELS

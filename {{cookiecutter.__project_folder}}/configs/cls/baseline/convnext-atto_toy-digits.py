@@ -1,0 +1,1 @@
+{% include 'openmmlab/' ~ cookiecutter.openmmlab ~ '/configs/cls/baseline/convnext-atto_toy-digits.py' %}

@@ -1,0 +1,1 @@
+{% include 'openmmlab/' ~ cookiecutter.openmmlab ~ '/configs/cls/baseline/convnext-tiny_1xb32_in1k.py' %}

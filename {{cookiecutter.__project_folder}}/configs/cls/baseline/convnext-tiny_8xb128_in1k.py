@@ -1,0 +1,1 @@
+{% include 'openmmlab/' ~ cookiecutter.openmmlab ~ '/configs/cls/baseline/convnext-tiny_8xb128_in1k.py' %}

@@ -1,0 +1,1 @@
+{% include 'openmmlab/' ~ cookiecutter.openmmlab ~ '/configs/det/baseline/mask-rcnn_convnext-atto_fpn_toy-shapes.py' %}

@@ -1,0 +1,1 @@
+{% include 'openmmlab/' ~ cookiecutter.openmmlab ~ '/configs/det/baseline/mask-rcnn_convnext-tiny_fpn_fp16_ms-crop_3x_coco.py' %}

@@ -1,0 +1,1 @@
+{% include 'openmmlab/' ~ cookiecutter.openmmlab ~ '/configs/seg/baseline/upernet_convnext-atto_toy-shapes.py' %}

@@ -1,0 +1,1 @@
+{% include 'openmmlab/' ~ cookiecutter.openmmlab ~ '/configs/seg/baseline/upernet_convnext-tiny_fp16_8xb2-160k_ade20k-512x512.py' %}

@@ -1,0 +1,1 @@
+{% include 'openmmlab/' ~ cookiecutter.openmmlab ~ '/tools/results_table.py' %}
