@@ -246,12 +246,21 @@ def fake_wheel(folder, package, version):
 
 
 def download(requirement, wheels, into):
-    """What pip takes for ``requirement`` from ``wheels`` alone."""
+    """What pip takes for ``requirement`` from ``wheels`` alone.
+
+    Without the folders of ``PIP_FIND_LINKS`` (CI's prebuilt wheels), whose
+    real wheels pip would prefer to the fakes in ``wheels``.
+    """
+    env = {
+        key: value
+        for key, value in os.environ.items() if key != 'PIP_FIND_LINKS'
+    }
     return subprocess.run([
         sys.executable, '-m', 'pip', 'download', '--disable-pip-version-check',
         '--no-deps', '--no-index', '--find-links', wheels, '-d', into,
         requirement
     ],
+                          env=env,
                           capture_output=True,
                           text=True)
 

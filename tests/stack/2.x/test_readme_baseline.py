@@ -70,8 +70,8 @@ def test_the_table_has_a_row_per_run(baseline_run):
 {%- if cookiecutter.backbone_name != 'ConvNeXt' %}
     # The user's backbone and the toolbox's ConvNeXt, for every task.
     assert len(rows) == 2 * {{ tasks|length }}
-    assert sum('baseline/' in row['Config'] for row in rows) == (
-        {{ tasks|length }})
+    baseline_rows = [row for row in rows if 'baseline/' in row['Config']]
+    assert len(baseline_rows) == {{ tasks|length }}
 {%- endif %}
 
 
@@ -155,10 +155,13 @@ def test_unfinished_unevaluated_and_published_runs(baseline_run, toy_project):
         shutil.copytree(work_dir, copy)
     (unfinished / final.name).unlink()
     keys = [key for metrics in METRICS.values() for key, _ in metrics.values()]
+
+    def evaluated(line):
+        return any(f'"{key}"' in line for key in keys)
+
     for log in unevaluated.glob('*/vis_data/scalars.json'):
-        log.write_text(''.join(
-            line for line in log.read_text().splitlines(True)
-            if not any(f'"{key}"' in line for key in keys)))
+        lines = log.read_text().splitlines(True)
+        log.write_text(''.join(line for line in lines if not evaluated(line)))
     publish = next(line for line in docs_text().splitlines()
                    if ' publish_model ' in line).strip()
     publish = publish.replace(
