@@ -39,6 +39,8 @@ TASK_WORDS = {
     'seg': ('configs/seg', 'data/ade', 'build_segmentor', 'mim train mmseg',
             'upernet', 'ade_shapes', 'ADEChallengeData2016'),
 }
+#: The longest README a bake may write, in either language.
+README_MAX_LINES = 150
 # Syntax of other tools that is meant to survive rendering: mmcv's base
 # variables in configs, GitHub Actions' expressions in workflows.
 KEPT_BRACES = re.compile(r'\{\{\s*_base_\.\w+\s*\}\}|\$\{\{[^{}]*\}\}')
@@ -130,8 +132,7 @@ def test_owned_paths_are_template_paths(template_root, owned_paths):
         path.relative_to(folder).as_posix() for path in folder.rglob('*')
         if path.is_file()
     ]
-    answers = set(TASKS) | {'convnext', 'skeleton', 'baseline'
-                                } | set(GENERATIONS)
+    answers = {*TASKS, 'convnext', 'skeleton', 'baseline', *GENERATIONS}
     for key, paths in owned_paths.items():
         assert set(re.split('[ +]', key)) <= answers, key
         for owned in paths:
@@ -174,11 +175,17 @@ def readme_commands(readme):
     return [line for line in lines if line and not line.startswith('#')]
 
 
-def test_both_readmes_print_the_same_commands(baked):
+def test_both_readmes_are_short_and_print_the_same_commands(baked):
     project = baked[0]
     english = readme_commands(project / 'README.md')
     assert len(english) > 10
     assert readme_commands(project / 'README_zh-CN.md') == english
+    # A README of a few screens, as OpenMMLab's example projects have; the
+    # rest belongs in docs/.
+    for readme in ('README.md', 'README_zh-CN.md'):
+        text = (project / readme).read_text(encoding='utf-8')
+        lines = len(text.splitlines())
+        assert lines <= README_MAX_LINES, f'{readme} has {lines} lines'
 
 
 def test_lint_clean(baked):
