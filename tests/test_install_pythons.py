@@ -15,12 +15,14 @@ requirement files that the script installs has a release for each of them.
 import functools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from cookiecutter.main import cookiecutter
 from generations import GENERATIONS, TEMPLATE_ROOT
 
@@ -142,7 +144,7 @@ def test_every_pin_of_the_requirements_has_a_release_for_this_python(
         installer, venv, version, generation):
     """What the script's last step installs: each line, not its dependencies.
 
-    (flake8 7.5.0, the linters' pin, needs Python 3.11.)
+    (flake8 7.5.0 needs Python 3.11: the linters' pin is 7.4.1.)
     """
     requirements = sorted(
         installer(generation).parents[1].glob('requirements/*.txt'))
@@ -156,6 +158,21 @@ def test_every_pin_of_the_requirements_has_a_release_for_this_python(
                          text=True,
                          timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
+
+
+def test_pre_commit_runs_the_linters_of_the_requirements(installer):
+    """The hooks that ``pre-commit install`` sets up are the linters'
+    pins, which install on every supported Python: one verdict."""
+    project = installer(GENERATIONS[0]).parents[1]
+    requirements = (project / 'requirements' / 'tests.txt').read_text()
+    pins = dict(re.findall(r'^([\w-]+)==(\S+)$', requirements, re.M))
+    config = yaml.safe_load((project / '.pre-commit-config.yaml').read_text())
+    revisions = {
+        repo['repo'].rsplit('/', 1)[-1]: repo['rev'].lstrip('v')
+        for repo in config['repos']
+    }
+    for linter in ('flake8', 'isort', 'yapf', 'codespell'):
+        assert revisions[linter] == pins[linter], linter
 
 
 def pip_freeze(python):
