@@ -26,25 +26,6 @@ def readme_command(start, section='try-it'):
     return matches[0]
 
 
-def readme_heading_commands(heading):
-    """The commands of the first bash block under a heading of the README.
-
-    Args:
-        heading (str): The heading's text, e.g. ``Train and test``.
-
-    Returns:
-        list[str]: The block's commands, without blank lines and comments.
-    """
-    text = (PROJECT_ROOT / 'README.md').read_text(encoding='utf-8')
-    parts = re.split(rf'^## {re.escape(heading)}\n', text, flags=re.M)
-    assert len(parts) == 2, f'the README has no "## {heading}"'
-    block = parts[1].split('\n## ')[0].split('```bash')[1].split('```')[0]
-    return [
-        line.strip() for line in block.splitlines()
-        if line.strip() and not line.lstrip().startswith('#')
-    ]
-
-
 def option(command, name):
     """The value of option ``name`` in a command line."""
     found = re.search(rf'(?:^| ){re.escape(name)} (\S+)', command)

@@ -38,8 +38,9 @@ from pathlib import Path
 
 import pytest
 from fake_slurm import fake_slurm_variables, logged_calls
+from project_docs import readme_launcher_line
 from stack_helpers import (PROJECT_ROOT, last_traceback, mim_in_process,
-                           option, project_env, readme_heading_commands, run)
+                           option, project_env, run)
 
 import upstream_fixes
 
@@ -70,18 +71,6 @@ CLICK_SENTINEL_ERROR = "AttributeError: 'Sentinel' object has no " \
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
-
-
-def readme_line(task, tool, launcher):
-    """The README's ``mim <tool>`` line of a task's toolbox and a launcher."""
-    lines = [
-        line for line in readme_heading_commands('Train and test')
-        if line.startswith(f'mim {tool} {task.toolbox} ')
-        and f' --launcher {launcher}' in line
-    ]
-    assert len(lines) == 1, f'README lines of {tool} {task.toolbox} with ' \
-        f'--launcher {launcher}: {lines}'
-    return lines[0]
 
 
 def values(task, launcher, workspace):
@@ -197,7 +186,7 @@ def fake_slurm(tmp_path):
 @pytest.mark.parametrize('tool', TOOLS)
 @pytest.mark.parametrize('task', TASKS, ids=[t.name for t in TASKS])
 def test_command_line_mim_builds(monkeypatch, workspace, task, tool, launcher):
-    line = readme_line(task, tool, launcher)
+    line = readme_launcher_line(task.toolbox, tool, launcher)
     variables = values(task, launcher, workspace)
     result, calls = mim_in_process(monkeypatch, workspace,
                                    expanded(line, variables)[1:])
@@ -227,7 +216,7 @@ def run_slurm(task, tool, workspace, fake_slurm, env=None):
     """
     env = env or fake_slurm[0]
     _, srun_log, scontrol_log = fake_slurm
-    line = readme_line(task, tool, 'slurm')
+    line = readme_launcher_line(task.toolbox, tool, 'slurm')
     variables = values(task, 'slurm', workspace)
     result = run(line, workspace, dict(env, **variables))
     assert_no_click_sentinel(result.output)
@@ -324,7 +313,7 @@ def test_slurm_command_dies_in_mim_without_the_fix(request, workspace,
     env = with_pythonpath(
         fake_slurm[0], before=[unfixed('mim_click')], after=after)
     task = TASKS[0]
-    line = readme_line(task, 'train', 'slurm')
+    line = readme_launcher_line(task.toolbox, 'train', 'slurm')
     result = run(line, workspace, dict(env, **values(task, 'slurm',
                                                      workspace)))
     assert result.returncode != 0

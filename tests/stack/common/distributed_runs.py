@@ -16,43 +16,11 @@ import uuid
 from pathlib import Path
 
 from fake_slurm import fake_slurm_variables
-from project_docs import PROJECT_ROOT
 
 #: The processes of each run.
 NPROC = 2
 #: Where a README variable is not given, a run fails on its name.
 PARTITION = 'toy-partition'
-
-
-def readme_heading_commands(heading):
-    """The commands of the first bash block under a heading of the README.
-
-    Args:
-        heading (str): The heading's text, e.g. ``Train and test``.
-
-    Returns:
-        list[str]: The block's commands, without blank lines and comments.
-    """
-    text = (PROJECT_ROOT / 'README.md').read_text(encoding='utf-8')
-    parts = re.split(rf'^## {re.escape(heading)}\n', text, flags=re.M)
-    assert len(parts) == 2, f'the README has no "## {heading}"'
-    block = parts[1].split('\n## ')[0].split('```bash')[1].split('```')[0]
-    return [
-        line.split('  #')[0].strip() for line in block.splitlines()
-        if line.strip() and not line.lstrip().startswith('#')
-    ]
-
-
-def readme_line(toolbox, tool, launcher):
-    """The README's ``mim <tool> <toolbox>`` line with ``--launcher``."""
-    lines = [
-        line for line in readme_heading_commands('Train and test')
-        if line.startswith(f'mim {tool} {toolbox} ')
-        and f' --launcher {launcher}' in line
-    ]
-    assert len(lines) == 1, f'README lines of {tool} {toolbox} with ' \
-        f'--launcher {launcher}: {lines}'
-    return lines[0]
 
 
 def on_cpus(line, **variables):

@@ -2,6 +2,7 @@
 
 Shared by the stack checks of every OpenMMLab generation.
 """
+import re
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -62,3 +63,34 @@ def readme_commands(section, language='en'):
         line.strip() for line in readme_code(section, language)
         if line.strip() and not line.lstrip().startswith('#')
     ]
+
+
+def readme_heading_commands(heading):
+    """The commands of the first bash block under a heading of the README.
+
+    Args:
+        heading (str): The heading's text, e.g. ``Train and test``.
+
+    Returns:
+        list[str]: The block's commands, without blank lines and comments.
+    """
+    text = (PROJECT_ROOT / 'README.md').read_text(encoding='utf-8')
+    parts = re.split(rf'^## {re.escape(heading)}\n', text, flags=re.M)
+    assert len(parts) == 2, f'the README has no "## {heading}"'
+    block = parts[1].split('\n## ')[0].split('```bash')[1].split('```')[0]
+    return [
+        line.split('  #')[0].strip() for line in block.splitlines()
+        if line.strip() and not line.lstrip().startswith('#')
+    ]
+
+
+def readme_launcher_line(toolbox, tool, launcher):
+    """The README's ``mim <tool> <toolbox>`` line with ``--launcher``."""
+    lines = [
+        line for line in readme_heading_commands('Train and test')
+        if line.startswith(f'mim {tool} {toolbox} ')
+        and f' --launcher {launcher}' in line
+    ]
+    assert len(lines) == 1, f'README lines of {tool} {toolbox} with ' \
+        f'--launcher {launcher}: {lines}'
+    return lines[0]

@@ -30,11 +30,11 @@ import re
 import pytest
 {%- if 'cls' in tasks %}
 from distributed_runs import (NPROC, DistributedRuns, expected_iterations,
-                              iterations_per_epoch, lines_of, on_cpus,
-                              readme_line)
+                              iterations_per_epoch, lines_of, on_cpus)
 {%- else %}
-from distributed_runs import DistributedRuns, on_cpus, readme_line
+from distributed_runs import DistributedRuns, on_cpus
 {%- endif %}
+from project_docs import readme_launcher_line
 
 {% if v1 -%}
 #: The toy config of each task, its toolbox, and what its test prints.
@@ -167,7 +167,7 @@ def runs(toy_project, tmp_path_factory):
 
 def run_readme(runs, toolbox, tool, launcher, extra='', cwd=None, **values):
     """Run a README line with 2 processes; the run."""
-    line = on_cpus(readme_line(toolbox, tool, launcher), **values)
+    line = on_cpus(readme_launcher_line(toolbox, tool, launcher), **values)
     return runs.shell(
         f'{line} {extra}'.strip(), slurm=launcher == 'slurm', cwd=cwd)
 
