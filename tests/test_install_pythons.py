@@ -136,6 +136,9 @@ echo "mmcv $MMCV_VERSION"
     setup = (tmp_path / 'work' / 'patched_setup.py').read_text()
     assert ("return locals()['__version__']"
             in setup) == (version not in NEEDS_VERSION_PATCH)
+    # And says so.
+    assert ('patched setup.py: get_version()'
+            in run.stdout) == (version in NEEDS_VERSION_PATCH)
 
 
 @pytest.mark.parametrize('generation', GENERATIONS)

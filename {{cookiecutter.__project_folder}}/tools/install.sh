@@ -90,6 +90,7 @@ patch_mmcv_sdist() {
     torch_dir=$("$PYTHON" -c 'import torch, os; print(os.path.dirname(torch.__file__))' 2>/dev/null) || true
     if [ -n "$torch_dir" ] && grep -qs "C++20 or later" "$torch_dir/include/ATen/ATen.h"; then
         sed -i 's/-std=c++17/-std=c++20/g' "$srcdir/setup.py"
+        log "patched setup.py: C++20 (torch's headers need it)"
     fi
     # mmcv's get_version() execs mmcv/version.py and reads __version__ back
     # from locals(); since Python 3.13 (PEP 667) exec no longer writes into a
@@ -98,6 +99,7 @@ patch_mmcv_sdist() {
 raise SystemExit(not f())'; then
         sed -i -e "s/exec(compile(f.read(), version_file, 'exec'))/exec(compile(f.read(), version_file, 'exec'), namespace := {})/" \
             -e "s/return locals()\['__version__'\]/return namespace['__version__']/" "$srcdir/setup.py"
+        log "patched setup.py: get_version() execs into a dict (Python 3.13, PEP 667)"
     fi
 }
 
